@@ -1,0 +1,139 @@
+import Foundation
+
+/// An HTTP method.
+public struct HTTPMethod: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue.uppercased() }
+
+    public static let get = HTTPMethod(rawValue: "GET")
+    public static let head = HTTPMethod(rawValue: "HEAD")
+    public static let post = HTTPMethod(rawValue: "POST")
+    public static let put = HTTPMethod(rawValue: "PUT")
+    public static let patch = HTTPMethod(rawValue: "PATCH")
+    public static let delete = HTTPMethod(rawValue: "DELETE")
+
+    /// Whether repeating the request has the same effect as sending it once (RFC 9110 §9.2.2).
+    public var isIdempotent: Bool {
+        [.get, .head, .put, .delete].contains(self) || rawValue == "OPTIONS"
+    }
+
+    public var description: String { rawValue }
+}
+
+/// A `multipart/form-data` body: text fields in the given order, then one file part streamed from disk.
+public struct MultipartForm: Sendable {
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public struct FilePart: Sendable, Equatable {
+        /// The form field name (S3 presigned POSTs use `file`).
+        public var name: String
+        /// The filename announced in `Content-Disposition`.
+        public var filename: String
+        /// The local file whose bytes are streamed; never read into memory as a whole.
+        public var path: String
+        public var contentType: String
+        public init(name: String = "file", filename: String, path: String,
+                    contentType: String = "application/octet-stream") {
+            self.name = name
+            self.filename = filename
+            self.path = path
+            self.contentType = contentType
+        }
+    }
+
+    public var fields: [Field]
+    public var file: FilePart
+
+    public init(fields: [Field], file: FilePart) {
+        self.fields = fields
+        self.file = file
+    }
+}
+
+/// What a request sends as its body.
+public enum RequestBody: Sendable {
+    case empty
+    /// Bytes held in memory (JSON bodies and the like); set `Content-Type` in the headers.
+    case data(Data)
+    /// A file streamed from disk with a `Content-Length`.
+    case file(path: String)
+    /// A `multipart/form-data` form whose file part is streamed from disk.
+    case multipart(MultipartForm)
+}
+
+/// Where the response body goes.
+public enum ResponseDestination: Sendable {
+    /// Kept in memory, up to `limit` bytes; a longer body fails with ``TransferError/Kind/responseTooLarge``.
+    case memory(limit: Int)
+    /// Streamed to a file. With `resume`, bytes already in the file are kept and the rest asked
+    /// for with `Range`: a `206` appends, a `200` restarts from zero, a `416` means the file is
+    /// already complete (or the server has less) and is reported in ``HTTPResponse/status``.
+    case file(path: String, resume: Bool)
+
+    /// The default cap on a body held in memory: 16 MiB.
+    public static let defaultMemoryLimit = 16 << 20
+}
+
+/// One HTTP request and how to carry it out.
+public struct HTTPRequest: Sendable {
+    public var method: HTTPMethod
+    public var url: URL
+    public var headers: HTTPHeaders
+    public var body: RequestBody
+    public var destination: ResponseDestination
+    /// Follow `3xx` redirects (only to http/https; `Authorization` never goes to another host).
+    public var followRedirects: Bool
+    public var retry: RetryPolicy
+    /// The whole request, retries excluded, must finish within this time.
+    public var timeout: Duration?
+    /// Caps the transfer rate in bytes per second, in both directions.
+    public var bandwidthLimit: Int?
+    /// Called from the engine's thread with bytes done and expected; keep it cheap.
+    public var progress: (@Sendable (TransferProgress) -> Void)?
+
+    public init(
+        method: HTTPMethod = .get,
+        url: URL,
+        headers: HTTPHeaders = [:],
+        body: RequestBody = .empty,
+        destination: ResponseDestination = .memory(limit: ResponseDestination.defaultMemoryLimit),
+        followRedirects: Bool = false,
+        retry: RetryPolicy? = nil,
+        timeout: Duration? = nil,
+        bandwidthLimit: Int? = nil,
+        progress: (@Sendable (TransferProgress) -> Void)? = nil
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.destination = destination
+        self.followRedirects = followRedirects
+        self.retry = retry ?? (method.isIdempotent ? .default : .none)
+        self.timeout = timeout
+        self.bandwidthLimit = bandwidthLimit
+        self.progress = progress
+    }
+}
+
+/// Bytes moved so far by one transfer.
+public struct TransferProgress: Sendable, Equatable {
+    public var uploaded: Int64
+    public var uploadTotal: Int64?
+    public var downloaded: Int64
+    public var downloadTotal: Int64?
+
+    public init(uploaded: Int64, uploadTotal: Int64?, downloaded: Int64, downloadTotal: Int64?) {
+        self.uploaded = uploaded
+        self.uploadTotal = uploadTotal
+        self.downloaded = downloaded
+        self.downloadTotal = downloadTotal
+    }
+}
