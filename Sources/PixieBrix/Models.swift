@@ -39,12 +39,22 @@ public struct Asset: Codable, Sendable, Equatable {
     }
 }
 
-/// A created asset with its presigned POST: where to send the bytes and the form fields to send first.
-public struct AssetUpload: Sendable, Equatable {
-    public var asset: Asset
-    public var uploadURL: URL
+/// An S3-style presigned POST: where to send the bytes and the form fields to send before them.
+public struct PresignedPost: Sendable, Equatable {
+    public var url: URL
     /// The form fields in the order the server gave them.
     public var fields: [MultipartForm.Field]
+
+    public init(url: URL, fields: [MultipartForm.Field]) {
+        self.url = url
+        self.fields = fields
+    }
+}
+
+/// A created asset with its presigned POST.
+public struct AssetUpload: Sendable, Equatable {
+    public var asset: Asset
+    public var post: PresignedPost
 }
 
 /// Decoding and encoding of the API's timestamps: ISO 8601 in UTC, with or without a fraction.

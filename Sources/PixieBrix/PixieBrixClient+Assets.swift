@@ -44,7 +44,7 @@ extension PixieBrixClient {
             }
             fields.append(MultipartForm.Field(name: member.key, value: value))
         }
-        return AssetUpload(asset: created.asset, uploadURL: uploadURL, fields: fields)
+        return AssetUpload(asset: created.asset, post: PresignedPost(url: uploadURL, fields: fields))
     }
 
     /// An asset's metadata (`?meta=true`).
@@ -67,13 +67,13 @@ extension PixieBrixClient {
     /// Sends a file to its presigned POST and returns storage's `ETag` (the hex MD5, unquoted).
     ///
     /// No `Authorization` goes to storage. The POST is idempotent (same key), so it is retried.
-    public func upload(_ upload: AssetUpload, file path: String, filename: String,
+    public func upload(_ post: PresignedPost, file path: String, filename: String, bandwidthLimit: Int? = nil,
                        progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> String {
         let what = "uploading \(filename)"
-        let form = MultipartForm(fields: upload.fields,
+        let form = MultipartForm(fields: post.fields,
                                  file: MultipartForm.FilePart(filename: (filename as NSString).lastPathComponent, path: path))
-        let request = HTTPRequest(method: .post, url: upload.uploadURL, body: .multipart(form), retry: .default,
-                                  progress: progress)
+        let request = HTTPRequest(method: .post, url: post.url, body: .multipart(form), retry: .default,
+                                  bandwidthLimit: bandwidthLimit, progress: progress)
         let response = try await storage(request, doing: what)
         guard response.status == 204 || response.status == 201 || response.status == 200 else {
             throw PixieBrixError.from(response, doing: what)

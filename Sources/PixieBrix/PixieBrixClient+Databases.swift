@@ -22,7 +22,7 @@ extension PixieBrixClient {
         struct Body: Encodable { var name: String; var type: String }
         let what = "creating database \(name)"
         let response = try await send(.post, url("/api/databases/"), json: Self.jsonBody(Body(name: name, type: type)),
-                                      retry: .none, doing: what)
+                                      retry: RetryPolicy.none, doing: what)
         return try decode(Database.self, from: response, doing: what)
     }
 }
