@@ -93,6 +93,23 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "AssetServer",
+                "AssetSync",
+                "PixieBrix",
+                "Transfer",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PixieBrixTests",
+            dependencies: ["PixieBrix", "Transfer"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AssetServerTests",
             dependencies: [
@@ -110,7 +127,9 @@ let package = Package(
                 "PixieBrix",
                 "Transfer",
                 "AssetServer",
+                "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -119,6 +138,10 @@ let package = Package(
             dependencies: [
                 "AssetsCLI",
                 "AssetServer",
+                "AssetSync",
+                "PixieBrix",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -22,3 +22,29 @@ public struct AssetsCommand: AsyncParsableCommand {
 
     public init() {}
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension AssetsCommand {
+    /// Parses and runs, with DESIGN.md's exit codes: a usage error exits 2 (not ArgumentParser's 64).
+    public static func runMain(_ arguments: [String]? = nil) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                let message = fullMessage(for: error)
+                if !message.isEmpty { printError(message) }
+                exit(2)
+            }
+            self.exit(withError: error)
+        }
+    }
+}
