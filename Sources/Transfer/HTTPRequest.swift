@@ -105,7 +105,7 @@ public struct HTTPRequest: Sendable {
         body: RequestBody = .empty,
         destination: ResponseDestination = .memory(limit: ResponseDestination.defaultMemoryLimit),
         followRedirects: Bool = false,
-        retry: RetryPolicy? = nil,
+        retry: RetryPolicy = .automatic,
         timeout: Duration? = nil,
         bandwidthLimit: Int? = nil,
         progress: (@Sendable (TransferProgress) -> Void)? = nil
@@ -116,7 +116,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.destination = destination
         self.followRedirects = followRedirects
-        self.retry = retry ?? (method.isIdempotent ? .default : .none)
+        self.retry = retry.isAutomatic ? (method.isIdempotent ? .default : .none) : retry
         self.timeout = timeout
         self.bandwidthLimit = bandwidthLimit
         self.progress = progress
