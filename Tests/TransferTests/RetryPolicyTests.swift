@@ -58,3 +58,21 @@ struct RetryPolicyTests {
         #expect(ResponseSink.rangeStart("") == nil)
     }
 }
+
+@Suite("Request defaults")
+struct RequestDefaultsTests {
+    @Test("the retry policy defaults by method, and retry: .none means no retry")
+    func retryDefaults() {
+        let url = URL(string: "http://127.0.0.1/")!
+        #expect(HTTPRequest(url: url).retry == .default)
+        #expect(HTTPRequest(method: .put, url: url).retry == .default)
+        #expect(HTTPRequest(method: .post, url: url).retry == .none)
+        #expect(HTTPRequest(url: url, retry: .none).retry == .none)
+        #expect(HTTPRequest(method: .post, url: url, retry: .default).retry == .default)
+        let absent: RetryPolicy? = nil
+        #expect(HTTPRequest(url: url, retry: absent).retry == .default)
+        let given: RetryPolicy? = RetryPolicy(maxAttempts: 2)
+        #expect(HTTPRequest(method: .post, url: url, retry: given).retry.maxAttempts == 2)
+        #expect(HTTPRequest(url: url, retry: .automatic).retry == .default)
+    }
+}
