@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "assets", targets: ["assets"]),
+        .executable(name: "transfer-bench", targets: ["TransferBench"]),
         .library(name: "Transfer", targets: ["Transfer"]),
         .library(name: "PixieBrix", targets: ["PixieBrix"]),
         .library(name: "AssetSync", targets: ["AssetSync"]),
@@ -82,6 +83,12 @@ let package = Package(
         .executableTarget(
             name: "assets",
             dependencies: ["AssetsCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "TransferBench",
+            dependencies: ["Transfer"],
+            path: "Sources/TransferBench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -29,6 +29,14 @@ static inline CURLcode CCurl_easy_setopt_xferinfo_callback(CURL *handle, CURLopt
         int (*value)(void *, curl_off_t, curl_off_t, curl_off_t, curl_off_t)) {
     return curl_easy_setopt(handle, option, value);
 }
+static inline CURLcode CCurl_easy_setopt_read_callback(CURL *handle, CURLoption option,
+        size_t (*value)(char *, size_t, size_t, void *)) {
+    return curl_easy_setopt(handle, option, value);
+}
+static inline CURLcode CCurl_easy_setopt_seek_callback(CURL *handle, CURLoption option,
+        int (*value)(void *, curl_off_t, int)) {
+    return curl_easy_setopt(handle, option, value);
+}
 static inline CURLcode CCurl_easy_setopt_mime(CURL *handle, curl_mime *value) {
     return curl_easy_setopt(handle, CURLOPT_MIMEPOST, value);
 }
@@ -49,6 +57,15 @@ static inline CURLcode CCurl_easy_getinfo_pointer(CURL *handle, CURLINFO info, v
 static inline CURLMcode CCurl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
 }
+
+// Named constants that are macros of a cast or a long literal, which Swift does not import.
+static inline long CCurl_pipe_multiplex(void) { return CURLPIPE_MULTIPLEX; }
+static inline long CCurl_http_version_2tls(void) { return CURL_HTTP_VERSION_2TLS; }
+static inline long CCurl_http_version_1_1(void) { return CURL_HTTP_VERSION_1_1; }
+static inline int CCurl_readfunc_abort(void) { return CURL_READFUNC_ABORT; }
+static inline int CCurl_seekfunc_ok(void) { return CURL_SEEKFUNC_OK; }
+static inline int CCurl_seekfunc_fail(void) { return CURL_SEEKFUNC_FAIL; }
+static inline int CCurl_error_size(void) { return CURL_ERROR_SIZE; }
 
 static inline curl_version_info_data *CCurl_version_info(void) {
     return curl_version_info(CURLVERSION_NOW);

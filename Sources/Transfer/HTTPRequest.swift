@@ -105,7 +105,7 @@ public struct HTTPRequest: Sendable {
         body: RequestBody = .empty,
         destination: ResponseDestination = .memory(limit: ResponseDestination.defaultMemoryLimit),
         followRedirects: Bool = false,
-        retry: RetryPolicy? = nil,
+        retry: RetryPolicy = .automatic,
         timeout: Duration? = nil,
         bandwidthLimit: Int? = nil,
         progress: (@Sendable (TransferProgress) -> Void)? = nil
@@ -116,10 +116,31 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.destination = destination
         self.followRedirects = followRedirects
-        self.retry = retry ?? (method.isIdempotent ? .default : .none)
+        self.retry = retry.isAutomatic ? (method.isIdempotent ? .default : .none) : retry
         self.timeout = timeout
         self.bandwidthLimit = bandwidthLimit
         self.progress = progress
+    }
+
+    /// The same, for a policy that may be absent: nil picks ``RetryPolicy/automatic``.
+    ///
+    /// A separate overload so that `retry: .none` still means ``RetryPolicy/none`` (no retry)
+    /// rather than an absent policy.
+    public init(
+        method: HTTPMethod = .get,
+        url: URL,
+        headers: HTTPHeaders = [:],
+        body: RequestBody = .empty,
+        destination: ResponseDestination = .memory(limit: ResponseDestination.defaultMemoryLimit),
+        followRedirects: Bool = false,
+        retry: RetryPolicy?,
+        timeout: Duration? = nil,
+        bandwidthLimit: Int? = nil,
+        progress: (@Sendable (TransferProgress) -> Void)? = nil
+    ) {
+        self.init(method: method, url: url, headers: headers, body: body, destination: destination,
+                  followRedirects: followRedirects, retry: retry ?? .automatic, timeout: timeout,
+                  bandwidthLimit: bandwidthLimit, progress: progress)
     }
 }
 

@@ -11,6 +11,8 @@ public struct RetryPolicy: Sendable, Equatable {
     public var retryableStatuses: Set<Int>
     /// Whether transport failures (connect, reset, timeout, stall) are retried.
     public var retryTransportErrors: Bool
+    /// Marks ``automatic``, which ``HTTPRequest/init`` resolves from the method.
+    var isAutomatic = false
 
     public init(maxAttempts: Int, baseDelay: Duration = .milliseconds(250), maxDelay: Duration = .seconds(30),
                 retryableStatuses: Set<Int> = RetryPolicy.transientStatuses, retryTransportErrors: Bool = true) {
@@ -26,6 +28,14 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// No retry: for requests that must not be repeated blindly (a create).
     public static let none = RetryPolicy(maxAttempts: 1)
+
+    /// ``default`` for idempotent methods, ``none`` for the others: what ``HTTPRequest/init`` picks
+    /// when no policy is given. (Kept non-optional so that `retry: .none` means no retry, not "unset".)
+    public static let automatic: RetryPolicy = {
+        var policy = RetryPolicy.none
+        policy.isAutomatic = true
+        return policy
+    }()
 
     /// Six attempts with delays from 250 ms up to 30 s, on transient statuses and `500`
     /// (which may come after the server saved the change): for idempotent requests.

@@ -3,8 +3,8 @@ import Logging
 
 /// Runs HTTP transfers on one libcurl multi handle driven by a dedicated thread.
 ///
-/// Requests beyond the connection limits wait inside the engine, not in threads. Use one engine
-/// for many requests so that connections are reused.
+/// Requests beyond the connection limits wait inside the engine (in libcurl's pending queue),
+/// not in threads. Use one engine for many requests so that connections are reused.
 ///
 /// ```swift
 /// try await withTransferEngine { engine in
@@ -19,6 +19,7 @@ public final class TransferEngine: Sendable {
         public var maxConnectionsPerHost: Int = 16
         public var connectTimeout: Duration = .seconds(15)
         /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTime` fails as stalled.
+        /// libcurl counts `lowSpeedTime` in whole seconds (rounded up, at least 1).
         public var lowSpeedLimit: Int = 1
         public var lowSpeedTime: Duration = .seconds(30)
         /// Prefer HTTP/2 over TLS where the server offers it, and multiplex.
@@ -31,22 +32,98 @@ public final class TransferEngine: Sendable {
     }
 
     public let configuration: Configuration
+    private let logger: Logger
+    let loop: CurlMultiLoop
 
     public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "assets.transfer")) {
         self.configuration = configuration
-        fatalError("TransferEngine is not implemented yet")
+        self.logger = logger
+        self.loop = CurlMultiLoop(configuration: configuration)
+    }
+
+    deinit {
+        loop.requestStop()
     }
 
     /// Carries out a request, retrying per its ``RetryPolicy``.
     ///
+    /// A file destination resumes on a retry from the bytes the earlier attempt wrote.
+    ///
     /// - Returns: the response for any HTTP status (after retries on retryable statuses run out).
     /// - Throws: ``TransferError`` for transport failures, local I/O, cancellation, oversized bodies.
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
-        fatalError("TransferEngine is not implemented yet")
+        let policy = request.retry
+        var resumeFile = if case .file(_, let resume) = request.destination { resume } else { false }
+        var attempt = 1
+        while true {
+            let (outcome, wroteToFile) = await performOnce(request, resumeFile: resumeFile)
+            // What a failed attempt wrote belongs to this request: the next attempt continues it.
+            resumeFile = resumeFile || wroteToFile
+            let retryAfter: Duration?
+            switch outcome {
+            case .success(var response):
+                guard attempt < policy.maxAttempts, policy.retryableStatuses.contains(response.status) else {
+                    response.attempts = attempt
+                    return response
+                }
+                retryAfter = RetryAfter.parse(response.headers["Retry-After"])
+            case .failure(let error):
+                guard attempt < policy.maxAttempts, policy.retries(error) else { throw error }
+                retryAfter = nil
+            }
+            let delay = policy.delay(after: attempt, retryAfter: retryAfter)
+            logger.debug("retrying", metadata: ["attempt": "\(attempt)", "delay": "\(delay)",
+                                                "url": "\(TransferError.redacted(request.url))"])
+            do {
+                try await Task.sleep(for: delay)
+            } catch {
+                throw TransferError(kind: .cancelled, message: "cancelled while waiting to retry", url: request.url)
+            }
+            attempt += 1
+        }
+    }
+
+    /// One attempt: a new easy handle handed to the loop, awaited with cancellation. Also says whether
+    /// the attempt wrote into the destination file.
+    private func performOnce(_ request: HTTPRequest, resumeFile: Bool) async
+        -> (Result<HTTPResponse, TransferError>, wroteToFile: Bool) {
+        if Task.isCancelled {
+            return (.failure(TransferError(kind: .cancelled, message: "the transfer was cancelled", url: request.url)), false)
+        }
+        var offset: Int64 = 0
+        if resumeFile, case .file(let path, _) = request.destination {
+            var info = stat()
+            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { offset = Int64(info.st_size) }
+        }
+        let transfer: EasyTransfer
+        do {
+            transfer = try EasyTransfer(request: request, configuration: configuration, resumeOffset: offset)
+        } catch {
+            return (.failure(error), false)
+        }
+        let loop = self.loop
+        let result: Result<HTTPResponse, TransferError>
+        do {
+            result = .success(try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    transfer.start(continuation, on: loop)
+                }
+            } onCancel: {
+                transfer.cancel(on: loop)
+            })
+        } catch let error as TransferError {
+            result = .failure(error)
+        } catch {
+            result = .failure(TransferError(kind: .other, message: "\(error)", url: request.url))
+        }
+        // The loop is done with the transfer once the continuation resumed.
+        return (result, transfer.sink.wroteToFile)
     }
 
     /// Stops the engine thread; transfers still running fail as cancelled.
-    public func shutdown() async {}
+    public func shutdown() async {
+        await loop.stop()
+    }
 }
 
 /// Runs `body` with a new engine and shuts the engine down afterwards, also on error.

@@ -1,0 +1,168 @@
+import CCurl
+import Foundation
+
+/// Owns one `curl_multi` handle and the thread that drives it.
+///
+/// `@unchecked Sendable` is safe because the multi handle, the easy handles added to it and the
+/// `active` table are touched only on the loop's own thread; the only state shared with other
+/// threads is `commands`/`stopping`/`exitWaiters`, always under `lock`, and `curl_multi_wakeup`,
+/// which libcurl documents as callable from any thread.
+final class CurlMultiLoop: @unchecked Sendable {
+    private enum Command {
+        case add(EasyTransfer)
+        case cancel(EasyTransfer)
+    }
+
+    private let multi: UnsafeMutableRawPointer
+    private let lock = NSLock()
+    private var commands: [Command] = []
+    private var stopping = false
+    private var exited = false
+    private var exitWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Transfers added to the multi handle, keyed by their easy handle. Loop thread only.
+    private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
+    /// For tests: how many transfers the loop holds. Loop-thread state read racily; tests wait for 0.
+    private let activeCountLock = NSLock()
+    private var activeCountValue = 0
+
+    init(configuration: TransferEngine.Configuration) {
+        CurlGlobal.ensureInitialized()
+        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
+        self.multi = multi
+        CCurl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max(1, configuration.maxConnections))
+        CCurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, configuration.maxConnectionsPerHost))
+        // The idle-connection cache must hold as many connections as may be open, or reuse suffers.
+        CCurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, configuration.maxConnections))
+        CCurl_multi_setopt_long(multi, CURLMOPT_PIPELINING, configuration.http2 ? CCurl_pipe_multiplex() : 0)
+
+        let thread = Thread { [self] in self.run() }
+        thread.name = "assets.transfer"
+        thread.start()
+    }
+
+    /// Hands a configured transfer to the loop. Returns false when the loop is stopping.
+    func submit(_ transfer: EasyTransfer) -> Bool {
+        let accepted = lock.withLock {
+            guard !stopping else { return false }
+            commands.append(.add(transfer))
+            return true
+        }
+        if accepted { curl_multi_wakeup(multi) }
+        return accepted
+    }
+
+    /// Asks the loop to abort a submitted transfer; it completes as cancelled.
+    func cancel(_ transfer: EasyTransfer) {
+        let queued = lock.withLock {
+            guard !exited else { return false }
+            commands.append(.cancel(transfer))
+            return true
+        }
+        if queued { curl_multi_wakeup(multi) }
+    }
+
+    /// Stops the loop without waiting; running transfers complete as cancelled.
+    func requestStop() {
+        let wake = lock.withLock {
+            let wasRunning = !stopping && !exited
+            stopping = true
+            return wasRunning
+        }
+        if wake { curl_multi_wakeup(multi) }
+    }
+
+    /// Stops the loop and waits until its thread has released every handle.
+    func stop() async {
+        requestStop()
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = lock.withLock {
+                if exited { return true }
+                exitWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    var activeCount: Int { activeCountLock.withLock { activeCountValue } }
+
+    // MARK: The loop thread
+
+    private func run() {
+        var stillRunning: Int32 = 0
+        while true {
+            let (pending, stop) = lock.withLock {
+                defer { commands.removeAll(keepingCapacity: true) }
+                return (commands, stopping)
+            }
+            for command in pending { apply(command) }
+            if stop { break }
+            curl_multi_perform(multi, &stillRunning)
+            collectFinished()
+            updateActiveCount()
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        for (handle, transfer) in active {
+            curl_multi_remove_handle(multi, handle)
+            transfer.complete(.failure(TransferError(kind: .cancelled, message: "the transfer engine shut down",
+                                                     url: transfer.request.url)))
+        }
+        active.removeAll()
+        updateActiveCount()
+        let waiters = lock.withLock {
+            exited = true
+            // Commands that raced with the stop: their transfers never reached libcurl.
+            let late = commands
+            commands.removeAll()
+            defer { exitWaiters.removeAll() }
+            return (exitWaiters, late)
+        }
+        for case .add(let transfer) in waiters.1 {
+            transfer.complete(.failure(TransferError(kind: .cancelled, message: "the transfer engine shut down",
+                                                     url: transfer.request.url)))
+        }
+        curl_multi_cleanup(multi)
+        for waiter in waiters.0 { waiter.resume() }
+    }
+
+    private func apply(_ command: Command) {
+        switch command {
+        case .add(let transfer):
+            let code = curl_multi_add_handle(multi, transfer.handle)
+            if code == CURLM_OK {
+                active[transfer.handle] = transfer
+            } else {
+                let message = String(cString: curl_multi_strerror(code))
+                transfer.complete(.failure(TransferError(kind: .other, message: "could not start the transfer: \(message)",
+                                                         url: transfer.request.url)))
+            }
+        case .cancel(let transfer):
+            guard active.removeValue(forKey: transfer.handle) != nil else { return }
+            curl_multi_remove_handle(multi, transfer.handle)
+            transfer.complete(.failure(TransferError(kind: .cancelled, message: "the transfer was cancelled",
+                                                     url: transfer.request.url)))
+        }
+    }
+
+    private func collectFinished() {
+        var queued: Int32 = 0
+        while let message = curl_multi_info_read(multi, &queued) {
+            guard message.pointee.msg == CURLMSG_DONE, let handle = message.pointee.easy_handle else { continue }
+            let code = message.pointee.data.result
+            var privateData: UnsafeMutableRawPointer?
+            CCurl_easy_getinfo_pointer(handle, CURLINFO_PRIVATE, &privateData)
+            curl_multi_remove_handle(multi, handle)
+            guard let privateData else { continue }
+            let transfer = Unmanaged<EasyTransfer>.fromOpaque(privateData).takeUnretainedValue()
+            // Keep the transfer alive until it has completed: the table held the only engine-side reference.
+            withExtendedLifetime(active.removeValue(forKey: handle)) {
+                transfer.finish(code: code)
+            }
+        }
+    }
+
+    private func updateActiveCount() {
+        let count = active.count
+        activeCountLock.withLock { activeCountValue = count }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+@testable import Transfer
+
+/// An engine configuration that fails fast in tests.
+func testConfiguration(
+    maxConnections: Int = 64,
+    maxConnectionsPerHost: Int = 16,
+    lowSpeedLimit: Int = 1,
+    lowSpeedTime: Duration = .seconds(10)
+) -> TransferEngine.Configuration {
+    var configuration = TransferEngine.Configuration()
+    configuration.maxConnections = maxConnections
+    configuration.maxConnectionsPerHost = maxConnectionsPerHost
+    configuration.connectTimeout = .seconds(5)
+    configuration.lowSpeedLimit = lowSpeedLimit
+    configuration.lowSpeedTime = lowSpeedTime
+    return configuration
+}
+
+/// Runs `body` with a fresh temporary directory, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let directory = try TestData.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try await body(directory)
+}
+
+/// Awaits `body`, expecting a ``TransferError``; returns it (nil, recorded as an issue, if none came).
+func transferError(_ body: () async throws -> Void) async -> TransferError? {
+    do {
+        try await body()
+        return nil
+    } catch let error as TransferError {
+        return error
+    } catch {
+        return nil
+    }
+}
+
+func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse) throws -> T {
+    try JSONDecoder().decode(type, from: response.body)
+}
+
+/// Collects values from `@Sendable` callbacks.
+final class Collector<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [Value] = []
+    func append(_ value: Value) { lock.withLock { stored.append(value) } }
+    var values: [Value] { lock.withLock { stored } }
+}
+
+extension URL {
+    var filePath: String { path }
+}

@@ -1,0 +1,35 @@
+# Helpers for scripts/bench.d/*.sh: timing, peak RSS, medians, the results table and JSON.
+# shellcheck shell=bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+BENCH_RESULTS=()
+
+# bench_run OUT_PREFIX CMD... : runs CMD once (stdout discarded), sets BENCH_SECONDS and BENCH_RSS_MIB.
+bench_run() {
+    local timefile
+    timefile="$(mktemp)"
+    local start end
+    start=$(date +%s%N)
+    /usr/bin/time -v -o "$timefile" "$@" >/dev/null
+    end=$(date +%s%N)
+    BENCH_SECONDS=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.6f", (e - s) / 1e9 }')
+    BENCH_RSS_MIB=$(awk -F: '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$timefile")
+    rm -f "$timefile"
+}
+
+# median VALUE... : prints the median.
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# bench_record NAME UNIT OURS PEER PEER_NAME HIGHER_IS_BETTER(true|false)
+bench_record() {
+    BENCH_RESULTS+=("$1|$2|$3|$4|$5|$6")
+}
+
+# bench_write SUITE : prints the table and writes bench-results/SUITE.json.
+bench_write() {
+    mkdir -p "$ROOT/bench-results"
+    printf '%s\n' "${BENCH_RESULTS[@]}" | python3 "$ROOT/scripts/lib/bench_results.py" "$ROOT/bench-results/$1.json"
+    log "wrote bench-results/$1.json"
+}
