@@ -5,7 +5,7 @@ public struct AssetsCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "assets",
         abstract: "Move files between local folders and PixieBrix database assets.",
-        subcommands: []
+        subcommands: [ServeCommand.self]
     )
 
     public init() {}
