@@ -17,6 +17,7 @@ public struct AssetsCommand: AsyncParsableCommand {
             PullCommand.self,
             StatusCommand.self,
             RetryCommand.self,
+            ServeCommand.self,
         ]
     )
 
