@@ -43,7 +43,7 @@ extension AssetsCommand {
             if code == .validationFailure {
                 let message = fullMessage(for: error)
                 if !message.isEmpty { printError(message) }
-                exit(2)
+                Glibc.exit(2)
             }
             self.exit(withError: error)
         }

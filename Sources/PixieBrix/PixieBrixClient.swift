@@ -15,7 +15,7 @@ public final class PixieBrixClient: Sendable {
     /// - Throws: ``PixieBrixError`` `.insecureURL` for plain http to a host that is not loopback
     ///   unless `allowInsecure`, `.invalidRequest` for a URL that is not http(s).
     public init(baseURL: URL, token: APIToken?, engine: TransferEngine, allowInsecure: Bool = false,
-                logger: Logger = Logger(label: "assets.api")) throws {
+                logger: Logger = .silent("assets.api")) throws {
         guard let scheme = baseURL.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = baseURL.host,
               !host.isEmpty
         else {

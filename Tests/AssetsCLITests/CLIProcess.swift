@@ -61,9 +61,9 @@ enum CLI {
                 readers.enter()
                 DispatchQueue.global().async { [self] in
                     let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    lock.lock()
-                    if isOut { outData = data } else { errData = data }
-                    lock.unlock()
+                    lock.withLock {
+                        if isOut { outData = data } else { errData = data }
+                    }
                     readers.leave()
                 }
             }
@@ -76,10 +76,9 @@ enum CLI {
         func wait() async -> Outcome {
             while process.isRunning { try? await Task.sleep(for: .milliseconds(10)) }
             readers.wait()
-            lock.lock()
-            defer { lock.unlock() }
-            return Outcome(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                           stderr: String(decoding: errData, as: UTF8.self),
+            let (out, err) = lock.withLock { (outData, errData) }
+            return Outcome(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                           stderr: String(decoding: err, as: UTF8.self),
                            signalled: process.terminationReason == .uncaughtSignal)
         }
     }

@@ -30,18 +30,29 @@ public struct Fixture: Sendable {
     }
 }
 
-/// Runs `body` against a new in-process server on a loopback port.
+/// Runs `body` against a new in-process server on a loopback port; `faults` are switched on once
+/// the database exists.
 public func withFixture<R: Sendable>(faults: String? = nil, _ body: (Fixture) async throws -> R) async throws -> R {
     let scratch = try Scratch()
     defer { scratch.remove() }
-    let configuration = AssetServerConfiguration(dataDirectory: scratch.path("server"), port: 0, faults: faults)
+    let configuration = AssetServerConfiguration(dataDirectory: scratch.path("server"), port: 0)
     return try await withAssetServer(configuration) { server in
         try await withTransferEngine { engine in
             let client = try PixieBrixClient(baseURL: server.url, token: APIToken(server.token)!, engine: engine)
             let database = try await client.createDatabase(name: "test-\(UUID().uuidString.prefix(8))")
+            if let faults { try await setFaults(faults, server: server, engine: engine) }
             return try await body(Fixture(server: server, client: client, database: database.id, scratch: scratch))
         }
     }
+}
+
+/// Replaces the server's fault-injection spec through its admin route.
+public func setFaults(_ spec: String, server: RunningAssetServer, engine: TransferEngine) async throws {
+    let body = try JSONSerialization.data(withJSONObject: ["spec": spec])
+    let request = HTTPRequest(method: .post, url: server.url.appendingPathComponent("_admin/faults/"),
+                              headers: ["Authorization": "Token \(server.token)", "Content-Type": "application/json"],
+                              body: .data(body))
+    try await engine.perform(request).validate()
 }
 
 /// A temporary folder removed at the end of a test.
@@ -66,23 +77,17 @@ public final class Scratch: Sendable {
 
 /// Deterministic bytes: the same seed always gives the same content.
 public func pseudoRandomBytes(_ count: Int, seed: UInt64) -> Data {
-    var state = seed &+ 0x9E37_79B9_7F4A_7C15
-    var data = Data(count: count)
-    data.withUnsafeMutableBytes { buffer in
-        var index = 0
-        while index < count {
-            state ^= state << 13
-            state ^= state >> 7
-            state ^= state << 17
-            withUnsafeBytes(of: state) { word in
-                for byte in word where index < count {
-                    buffer[index] = byte
-                    index += 1
-                }
-            }
+    var generator = SeededGenerator(seed: seed)
+    var bytes = [UInt8](repeating: 0, count: count)
+    var index = 0
+    while index < count {
+        let word = generator.next()
+        for shift in stride(from: 0, to: 64, by: 8) where index < count {
+            bytes[index] = UInt8(truncatingIfNeeded: word >> UInt64(shift))
+            index += 1
         }
     }
-    return data
+    return Data(bytes)
 }
 
 public func write(_ data: Data, to path: String) throws {

@@ -40,7 +40,7 @@ public struct Puller: Sendable {
 
     public init(folder: String, database: String, client: PixieBrixClient, store: StateStore,
                 options: PullOptions = PullOptions(), reporter: any SyncReporter = SilentReporter(),
-                logger: Logger = Logger(label: "assets.pull")) {
+                logger: Logger = .silent("assets.pull")) {
         self.folder = folder
         self.database = database
         self.client = client

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PixieBrix
+import Transfer
 
 /// Pushes a folder to a database: scan, plan, enqueue, run the lifecycle, report.
 ///
@@ -19,7 +20,7 @@ public struct Pusher: Sendable {
 
     public init(folder: String, database: String, client: PixieBrixClient, store: StateStore,
                 options: PushOptions = PushOptions(), reporter: any SyncReporter = SilentReporter(),
-                logger: Logger = Logger(label: "assets.push")) {
+                logger: Logger = .silent("assets.push")) {
         self.folder = folder
         self.database = database
         self.client = client
