@@ -3,7 +3,16 @@ import Foundation
 import PixieBrix
 
 struct DatabasesCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "databases", abstract: "List the databases the token can access.")
+    static let configuration = CommandConfiguration(
+        commandName: "databases",
+        abstract: "List or create databases.",
+        subcommands: [ListDatabases.self, CreateDatabase.self],
+        defaultSubcommand: ListDatabases.self
+    )
+}
+
+struct ListDatabases: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the databases the token can access.")
 
     @OptionGroup var global: GlobalOptions
 
@@ -21,6 +30,39 @@ struct DatabasesCommand: AsyncParsableCommand {
                 } else {
                     printTable(["ID", "NAME", "TYPE", "RECORDS"],
                                databases.map { [$0.id, $0.name, $0.type, String($0.numRecords)] })
+                }
+                return .success
+            }
+        }
+    }
+}
+
+struct CreateDatabase: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Create a database and print its id."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: "The new database's name.")
+    var name: String
+
+    @Option(name: .long, help: "Asset or Key-Value.")
+    var type = "Asset"
+
+    func validate() throws {
+        guard ["Asset", "Key-Value"].contains(type) else { throw ValidationError("--type must be Asset or Key-Value") }
+    }
+
+    func run() async throws {
+        try await runCommand {
+            try await withClient(global) { client, _ in
+                let database = try await client.createDatabase(name: name, type: type)
+                if global.json {
+                    printOut(#"{"id":\#(jsonString(database.id)),"name":\#(jsonString(database.name)),"type":\#(jsonString(database.type))}"#)
+                } else {
+                    printOut(database.id)
                 }
                 return .success
             }

@@ -80,6 +80,7 @@ final class ProgressReporter: SyncReporter, Finishing, @unchecked Sendable {
     private var finishedBytes: Int64 = 0
     private var inFlight: [String: Int64] = [:]
     private var summary: SyncSummary?
+    private var finished = false
     private var renderer: Task<Void, Never>?
 
     init(verb: String) {
@@ -123,6 +124,7 @@ final class ProgressReporter: SyncReporter, Finishing, @unchecked Sendable {
     private func render() {
         lock.lock()
         defer { lock.unlock() }
+        guard !finished else { return }
         let bytes = finishedBytes + inFlight.values.reduce(0, +)
         let elapsed = max(Date().timeIntervalSince(started), 0.001)
         let rate = Double(bytes) / elapsed
@@ -145,6 +147,7 @@ final class ProgressReporter: SyncReporter, Finishing, @unchecked Sendable {
         renderer?.cancel()
         lock.lock()
         defer { lock.unlock() }
+        finished = true
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
         guard let summary else { return }
         var line = "\(verb): \(summary.done) done, \(summary.failed) failed, \(summary.unchanged) unchanged, "
