@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// What a user sees when something is wrong: a clear message and the documented exit code.
+@Suite("bad input and hostile servers")
+struct BadInputTests {
+    @Test("a wrong token exits 3 after one request, without a retry storm")
+    func wrongToken() async throws {
+        try await withFixture { fixture in
+            let folder = try fixture.scratch.folder("f")
+            let outcome = try await CLI.run(["push", folder, "--database", fixture.database, "--url",
+                                             fixture.server.url.absoluteString, "--state", fixture.scratch.path("s.sqlite")],
+                                            environment: ["PIXIEBRIX_TOKEN": "not-the-token"])
+            #expect(outcome.status == 3)
+            #expect(outcome.stderr.contains("401"))
+            #expect(!outcome.stderr.contains("not-the-token"))
+        }
+        try await withFakeServer(status: 401, body: #"{"detail": "Invalid token."}"#) { server in
+            let outcome = try await CLI.run(["ls", "--database", UUID().uuidString.lowercased(), "--url",
+                                             server.url.absoluteString], environment: ["PIXIEBRIX_TOKEN": "t"])
+            #expect(outcome.status == 3)
+            #expect(outcome.stderr.contains("Invalid token."))
+            #expect(server.requests == 1)
+        }
+    }
+
+    @Test("an unknown database exits 2 and names it; a malformed id is a usage error")
+    func unknownDatabase() async throws {
+        try await withFixture { fixture in
+            let folder = try fixture.scratch.folder("f")
+            let missing = UUID().uuidString.lowercased()
+            let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
+            let outcome = try await CLI.run(["push", folder, "--database", missing, "--url", fixture.server.url.absoluteString,
+                                             "--state", fixture.scratch.path("s.sqlite")], environment: environment)
+            #expect(outcome.status == 2)
+            #expect(outcome.stderr.contains(missing) && outcome.stderr.contains("not found"))
+            let malformed = try await CLI.run(["pull", folder, "--database", "nope", "--url",
+                                               fixture.server.url.absoluteString], environment: environment)
+            #expect(malformed.status == 2)
+            #expect(malformed.stderr.contains("--database nope"))
+        }
+    }
+
+    @Test("no token, or plain http to another host, is a configuration error before any request")
+    func configurationErrors() async throws {
+        let database = UUID().uuidString.lowercased()
+        let noToken = try await CLI.run(["ls", "--database", database, "--url", "http://127.0.0.1:9"])
+        #expect(noToken.status == 2)
+        #expect(noToken.stderr.contains("PIXIEBRIX_TOKEN"))
+        let insecure = try await CLI.run(["ls", "--database", database, "--url", "http://example.com"],
+                                         environment: ["PIXIEBRIX_TOKEN": "secret-token"])
+        #expect(insecure.status == 2)
+        #expect(insecure.stderr.contains("--allow-insecure"))
+        #expect(!insecure.stderr.contains("secret-token"))
+    }
+
+    @Test("an unreachable server exits 4")
+    func unreachable() async throws {
+        // Port 9 (discard) on loopback: nothing listens there.
+        let outcome = try await CLI.run(["ls", "--database", UUID().uuidString.lowercased(), "--url", "http://127.0.0.1:9"],
+                                        environment: ["PIXIEBRIX_TOKEN": "t"])
+        #expect(outcome.status == 4)
+        #expect(outcome.stderr.contains("127.0.0.1:9"))
+    }
+
+    @Test("malformed JSON from the server is a clear error, not a crash")
+    func malformedJSON() async throws {
+        try await withFakeServer(status: 200, body: #"{"id": "#) { server in
+            let outcome = try await CLI.run(["ls", "--database", UUID().uuidString.lowercased(), "--url",
+                                             server.url.absoluteString], environment: ["PIXIEBRIX_TOKEN": "t"])
+            #expect(outcome.status == 1)
+            #expect(outcome.stderr.contains("not the expected JSON"))
+            #expect(!outcome.signalled)
+        }
+    }
+}
