@@ -98,6 +98,26 @@ struct PushPullTests {
         }
     }
 
+    @Test("a file deleted after it was queued fails alone, before any asset is created for it")
+    func fileDeletedAfterScan() async throws {
+        try await withFixture { fixture in
+            let source = try fixture.scratch.folder("source")
+            try write(Data("stays".utf8), to: source + "/stays.txt")
+            try write(Data("goes".utf8), to: source + "/goes.txt")
+            let store = try fixture.store()
+            let status = try #require(LocalScanner.fileStatus(path: source + "/goes.txt"))
+            try store.enqueuePush(LocalFile(path: "goes.txt", size: status.size, mtimeNs: status.mtimeNs),
+                                  digest: try FileDigest.of(path: source + "/goes.txt"))
+            try FileManager.default.removeItem(atPath: source + "/goes.txt")
+            let summary = try await fixture.pusher(source, store: store).push()
+            #expect(summary.done == 1)
+            #expect(summary.failed == 1)
+            #expect(try store.failedPushes().first?.error?.contains("disappeared") == true)
+            let assets = try await fixture.client.assets(database: fixture.database)
+            #expect(assets.map(\.filename) == ["stays.txt"])
+        }
+    }
+
     @Test("pull never writes outside the folder, whatever the remote filename")
     func unsafeRemoteNames() async throws {
         try await withFixture { fixture in

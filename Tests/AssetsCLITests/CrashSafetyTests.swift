@@ -8,11 +8,14 @@ import TestSupport
 /// run finishes with nothing lost and nothing duplicated.
 @Suite("crash safety of the built binary", .serialized)
 struct CrashSafetyTests {
+    /// Kills that must land while the process runs; attempts are bounded.
     static let kills = 30
+    static let maxAttempts = 90
 
     @Test("push of 300 files killed 30 times: every file ends with exactly one uploaded asset, bytes equal")
     func pushSurvivesKills() async throws {
-        try await withFixture { fixture in
+        // Added latency keeps each run long enough that the kills land at every step of the lifecycle.
+        try await withFixture(faults: "latency=15ms") { fixture in
             let source = try fixture.scratch.folder("source")
             var random = SeededGenerator(seed: 2024)
             for index in 0..<300 {
@@ -24,12 +27,15 @@ struct CrashSafetyTests {
                              "--state", fixture.scratch.path("push.sqlite"), "--quiet"]
             let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
             var killedMidRun = 0
-            for _ in 0..<Self.kills {
+            var attempts = 0
+            while killedMidRun < Self.kills && attempts < Self.maxAttempts {
+                attempts += 1
                 let running = try CLI.start(arguments, environment: environment)
                 try await Task.sleep(for: .milliseconds(Int.random(in: 30...400, using: &random)))
                 running.kill()
                 if await running.wait().signalled { killedMidRun += 1 }
             }
+            #expect(killedMidRun >= Self.kills)
             let final = try await CLI.run(arguments, environment: environment)
             #expect(final.status == 0, "final push: \(final.stderr)")
 
@@ -39,7 +45,7 @@ struct CrashSafetyTests {
             let duplicated = uploaded.filter { $0.value.count != 1 }.keys.sorted()
             #expect(duplicated.isEmpty, "files with more than one uploaded asset: \(duplicated)")
             let orphans = assets.filter { !$0.isUploaded }.count
-            print("push crash test: \(killedMidRun) of \(Self.kills) runs killed mid-run, \(orphans) orphan asset(s), "
+            print("push crash test: \(killedMidRun) of \(attempts) runs killed mid-run, \(orphans) orphan asset(s), "
                 + "\(uploaded.count) files uploaded once")
 
             let target = try fixture.scratch.folder("check")
@@ -51,7 +57,7 @@ struct CrashSafetyTests {
 
     @Test("pull killed 30 times: no .part left, bytes equal, resumed downloads keep their bytes")
     func pullSurvivesKills() async throws {
-        try await withFixture { fixture in
+        try await withFixture(faults: "latency=5ms") { fixture in
             let source = try fixture.scratch.folder("source")
             var random = SeededGenerator(seed: 77)
             for index in 0..<300 {
@@ -69,23 +75,27 @@ struct CrashSafetyTests {
             var partialBytesSeen: Int64 = 0
             var lastPartSizes: [String: Int64] = [:]
             var shrunk: [String] = []
-            for _ in 0..<Self.kills {
+            var killedMidRun = 0
+            var attempts = 0
+            while killedMidRun < Self.kills && attempts < Self.maxAttempts {
+                attempts += 1
                 let running = try CLI.start(arguments, environment: environment)
                 try await Task.sleep(for: .milliseconds(Int.random(in: 30...400, using: &random)))
                 running.kill()
-                _ = await running.wait()
+                if await running.wait().signalled { killedMidRun += 1 }
                 let parts = partFiles(under: target)
                 // A resumed download appends: its .part never shrinks between two kills.
                 shrunk += parts.filter { path, size in (lastPartSizes[path] ?? 0) > size }.keys
                 lastPartSizes = parts
                 partialBytesSeen += parts.values.reduce(0, +)
             }
+            #expect(killedMidRun >= Self.kills)
             #expect(shrunk.isEmpty, "partial downloads that started over: \(shrunk)")
             let final = try await CLI.run(arguments, environment: environment)
             #expect(final.status == 0, "final pull: \(final.stderr)")
             #expect(partFiles(under: target).isEmpty)
             #expect(try treeDigest(target) == expected)
-            print("pull crash test: \(partialBytesSeen) bytes of .part files were on disk across the kills")
+            print("pull crash test: \(killedMidRun) of \(attempts) runs killed mid-run, \(partialBytesSeen) bytes of .part files were on disk across the kills")
         }
     }
 

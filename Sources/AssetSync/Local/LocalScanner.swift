@@ -10,6 +10,12 @@ public struct LocalFile: Sendable, Equatable {
     public var size: Int64
     /// Modification time in nanoseconds since 1970.
     public var mtimeNs: Int64
+
+    public init(path: String, size: Int64, mtimeNs: Int64) {
+        self.path = path
+        self.size = size
+        self.mtimeNs = mtimeNs
+    }
 }
 
 /// Something the scan could not take, with the reason.

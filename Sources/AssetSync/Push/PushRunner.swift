@@ -100,10 +100,10 @@ struct PushRunner {
         }
     }
 
-    /// Before uploading or marking: if the file changed since it was queued, start over with the
-    /// new content. Returns true when the job was restarted.
+    /// Before creating, uploading or marking: if the file changed since it was queued, start over
+    /// with the new content. Returns true when the job was restarted.
     private func refreshIfChanged(_ job: inout PushJob, before step: PushStep) throws -> Bool {
-        guard step == .upload || step == .mark, PushLifecycle.restartsOnLocalChange(in: job.state) else { return false }
+        guard step != .verify, PushLifecycle.restartsOnLocalChange(in: job.state) else { return false }
         let path = folder + "/" + job.path
         guard let now = LocalScanner.fileStatus(path: path) else {
             throw JobFailure(reason: "the file disappeared before its upload finished")
