@@ -96,7 +96,8 @@ struct PullRunner {
             } catch let error as PixieBrixError where error.kind == .forbidden && attempt == 1 {
                 continue
             } catch let error as PixieBrixError where error.kind == .localFile {
-                throw JobFailure(reason: "cannot write \(path).part (kept for resuming): \(error.message)")
+                let free = Self.freeBytes(at: (part as NSString).deletingLastPathComponent).map { ", \($0) bytes free on disk" }
+                throw JobFailure(reason: "cannot write \(path).part (kept for resuming): \(error.message)\(free ?? "")")
             }
             let etag = response.headers["ETag"].map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased() }
             switch response.status {
@@ -138,6 +139,12 @@ struct PullRunner {
         }
         return ManifestEntry(path: job.path, size: status.size, mtimeNs: status.mtimeNs, md5: digest.md5,
                              sha256: digest.sha256, assetId: job.assetId, etag: job.etag, syncedAt: Date())
+    }
+
+    static func freeBytes(at path: String) -> Int64? {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { return nil }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
     }
 
     /// Creates the file's parent folders, refusing any that would lead outside the pull folder

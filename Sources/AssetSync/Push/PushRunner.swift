@@ -51,7 +51,7 @@ struct PushRunner {
         var job = start
         reporter.report(.started(path: job.path, bytes: job.size))
         if PushLifecycle.mayHaveOrphaned(resumingFrom: job.state) {
-            try store.recordOrphan(path: job.path, assetId: nil, reason: "the process stopped during the create")
+            try store.recordOrphan(path: job.path, assetId: nil, reason: "the process stopped during the create; the server may hold an unmarked asset")
         }
         while let step = PushLifecycle.nextStep(from: job.state) {
             do {
