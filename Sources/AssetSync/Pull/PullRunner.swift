@@ -16,19 +16,7 @@ struct PullRunner {
     func run() async throws -> SyncSummary {
         let store = self.store
         let feeder = JobFeeder<PullJob>(load: { try store.activePullJobs(after: $0, limit: $1) }, id: { $0.id ?? 0 })
-        let tally = Tally()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<max(1, transfers) {
-                group.addTask {
-                    while let job = try await feeder.next() {
-                        try Task.checkCancellation()
-                        await tally.add(try await process(job))
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return await tally.summary
+        return try await drain(feeder, workers: transfers, process)
     }
 
     private func process(_ start: PullJob) async throws -> JobResult {

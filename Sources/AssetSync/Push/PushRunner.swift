@@ -31,19 +31,7 @@ struct PushRunner {
     func run() async throws -> SyncSummary {
         let store = self.store
         let feeder = JobFeeder<PushJob>(load: { try store.activePushJobs(after: $0, limit: $1) }, id: { $0.id ?? 0 })
-        let tally = Tally()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<max(1, options.transfers) {
-                group.addTask {
-                    while let job = try await feeder.next() {
-                        try Task.checkCancellation()
-                        await tally.add(try await process(job))
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
-        return await tally.summary
+        return try await drain(feeder, workers: options.transfers, process)
     }
 
     /// Runs one job to `done` or `failed`; returns how it ended for the summary.

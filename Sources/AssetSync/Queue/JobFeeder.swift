@@ -1,5 +1,24 @@
 /// Hands out the queue's active jobs to workers in batches, so that picking the next job costs
 /// one indexed read per batch however long the queue is.
+/// Runs `process` on every job the feeder hands out, `workers` at a time, and tallies the results.
+/// The first error thrown stops every worker (the jobs stay in the queue, resumable).
+func drain<Job: Sendable>(_ feeder: JobFeeder<Job>, workers: Int,
+                          _ process: @escaping @Sendable (Job) async throws -> JobResult) async throws -> SyncSummary {
+    let tally = Tally()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for _ in 0..<max(1, workers) {
+            group.addTask {
+                while let job = try await feeder.next() {
+                    try Task.checkCancellation()
+                    await tally.add(try await process(job))
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    return await tally.summary
+}
+
 actor JobFeeder<Job: Sendable> {
     private let load: @Sendable (_ afterID: Int64, _ limit: Int) throws -> [Job]
     private let id: @Sendable (Job) -> Int64

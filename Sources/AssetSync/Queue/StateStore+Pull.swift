@@ -88,14 +88,7 @@ extension StateStore {
     }
 
     public func pullCounts() throws -> [PullState: Int] {
-        try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM pull_jobs GROUP BY state")
-            var counts: [PullState: Int] = [:]
-            for row in rows {
-                if let state = PullState(rawValue: row["state"]) { counts[state] = row["n"] }
-            }
-            return counts
-        }
+        try stateCounts(table: PullJob.databaseTableName)
     }
 
     public func failedPulls() throws -> [PullJob] {

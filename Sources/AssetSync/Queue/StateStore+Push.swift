@@ -154,14 +154,7 @@ extension StateStore {
     }
 
     public func pushCounts() throws -> [PushState: Int] {
-        try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM push_jobs GROUP BY state")
-            var counts: [PushState: Int] = [:]
-            for row in rows {
-                if let state = PushState(rawValue: row["state"]) { counts[state] = row["n"] }
-            }
-            return counts
-        }
+        try stateCounts(table: PushJob.databaseTableName)
     }
 
     public func failedPushes() throws -> [PushJob] {

@@ -54,14 +54,7 @@ struct PullCommand: AsyncParsableCommand {
                         + "\(plan.unchanged) unchanged, \(plan.refused.count) refused")
                     return .success
                 }
-                let summary: SyncSummary
-                do {
-                    summary = try await puller.pull()
-                    reporter.finish()
-                } catch {
-                    reporter.finish()
-                    throw error
-                }
+                let summary = try await reporter.finishing { try await puller.pull() }
                 return summary.failed > 0 ? .someFailed : .success
             }
         }

@@ -58,14 +58,7 @@ struct PushCommand: AsyncParsableCommand {
                     printPlan(plan)
                     return .success
                 }
-                let summary: SyncSummary
-                do {
-                    summary = try await pusher.push()
-                    reporter.finish()
-                } catch {
-                    reporter.finish()
-                    throw error
-                }
+                let summary = try await reporter.finishing { try await pusher.push() }
                 return summary.failed > 0 ? .someFailed : .success
             }
         }

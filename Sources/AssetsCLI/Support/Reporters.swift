@@ -19,6 +19,14 @@ protocol Finishing: Sendable {
     func finish()
 }
 
+extension Finishing {
+    /// Runs `body` and flushes the reporter afterwards, also when `body` throws.
+    func finishing<R>(_ body: () async throws -> R) async rethrows -> R {
+        defer { finish() }
+        return try await body()
+    }
+}
+
 /// Writes a line to stderr at once (stderr is unbuffered, but `print` is not).
 func printError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
