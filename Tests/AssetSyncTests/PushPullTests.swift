@@ -1,5 +1,6 @@
 import AssetSync
 import Foundation
+import Transfer
 import PixieBrix
 import Testing
 import TestSupport
@@ -115,6 +116,34 @@ struct PushPullTests {
             #expect(try store.failedPushes().first?.error?.contains("disappeared") == true)
             let assets = try await fixture.client.assets(database: fixture.database)
             #expect(assets.map(\.filename) == ["stays.txt"])
+        }
+    }
+
+    @Test("an upload URL that expired before its upload gets a fresh create, not a failed job")
+    func expiredUploadURL() async throws {
+        try await withFixture { fixture in
+            let source = try fixture.scratch.folder("source")
+            try write(Data("late".utf8), to: source + "/late.txt")
+            let store = try fixture.store()
+            let status = try #require(LocalScanner.fileStatus(path: source + "/late.txt"))
+            try store.enqueuePush(LocalFile(path: "late.txt", size: status.size, mtimeNs: status.mtimeNs),
+                                  digest: try FileDigest.of(path: source + "/late.txt"))
+            // A run that stopped right after its create: the job holds an upload URL...
+            var job = try #require(try store.activePushJobs()["late.txt"])
+            let upload = try await fixture.client.createAsset(database: fixture.database, filename: "late.txt")
+            job.assetId = upload.asset.id
+            job.uploadUrl = upload.post.url.absoluteString
+            job.uploadFields = JSONValue.array(upload.post.fields.map { .array([.string($0.name), .string($0.value)]) }).jsonText
+            job.issuedAt = Date()
+            try store.commit(&job, state: .created)
+            // ...that storage no longer accepts two hours later.
+            try await advanceClock(seconds: 7200, fixture: fixture)
+            let summary = try await fixture.pusher(source, store: store).push()
+            #expect(summary.done == 1)
+            #expect(summary.failed == 0)
+            #expect(try store.orphans().map(\.assetId) == [upload.asset.id])
+            let uploaded = try #require(try await fixture.uploadedAssets()["late.txt"])
+            #expect(uploaded.map(\.id) != [upload.asset.id])
         }
     }
 

@@ -48,10 +48,22 @@ public func withFixture<R: Sendable>(faults: String? = nil, _ body: (Fixture) as
 
 /// Replaces the server's fault-injection spec through its admin route.
 public func setFaults(_ spec: String, server: RunningAssetServer, engine: TransferEngine) async throws {
-    let body = try JSONSerialization.data(withJSONObject: ["spec": spec])
-    let request = HTTPRequest(method: .post, url: server.url.appendingPathComponent("_admin/faults/"),
+    try await admin("faults", ["spec": spec], server: server, engine: engine)
+}
+
+/// Shifts the server's clock (presigned URLs expire against it).
+public func advanceClock(seconds: Int, fixture: Fixture) async throws {
+    try await withTransferEngine { engine in
+        try await admin("clock", ["advance": seconds], server: fixture.server, engine: engine)
+    }
+}
+
+/// Calls one of the server's `/_admin/` routes with a JSON body.
+public func admin(_ route: String, _ body: [String: Any], server: RunningAssetServer, engine: TransferEngine) async throws {
+    let data = try JSONSerialization.data(withJSONObject: body)
+    let request = HTTPRequest(method: .post, url: server.url.appendingPathComponent("_admin/\(route)/"),
                               headers: ["Authorization": "Token \(server.token)", "Content-Type": "application/json"],
-                              body: .data(body))
+                              body: .data(data))
     try await engine.perform(request).validate()
 }
 
