@@ -75,3 +75,53 @@ struct BadInputTests {
         }
     }
 }
+
+@Suite("push and pull from the command line")
+struct CommandLineSyncTests {
+    @Test("a file that cannot be pushed fails alone with its reason; the run exits 1; status lists it")
+    func partialFailureExitsOne() async throws {
+        try await withFixture { fixture in
+            let folder = try fixture.scratch.folder("f")
+            try write(Data("ok".utf8), to: folder + "/ok.txt")
+            let longName = String(repeating: "x", count: 300) + ".txt"
+            try write(Data("long".utf8), to: folder + "/" + String(repeating: "x", count: 200) + "/" + longName.dropFirst(200))
+            let common = ["--database", fixture.database, "--url", fixture.server.url.absoluteString,
+                          "--state", fixture.scratch.path("s.sqlite")]
+            let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
+            let push = try await CLI.run(["push", folder] + common, environment: environment)
+            #expect(push.status == 1)
+            #expect(push.stderr.contains("255"))
+            #expect(try await fixture.uploadedAssets().keys.sorted() == ["ok.txt"])
+            let status = try await CLI.run(["status", folder] + common, environment: environment)
+            #expect(status.status == 0)
+            #expect(status.stdout.contains("failed 1"))
+            #expect(status.stdout.contains("255"))
+        }
+    }
+
+    @Test("--dry-run prints the plan and creates nothing; --json prints one event per line")
+    func dryRunAndJSON() async throws {
+        try await withFixture { fixture in
+            let folder = try fixture.scratch.folder("f")
+            for name in ["a.txt", "b/c.txt"] { try write(Data(name.utf8), to: folder + "/" + name) }
+            let common = ["--database", fixture.database, "--url", fixture.server.url.absoluteString,
+                          "--state", fixture.scratch.path("s.sqlite")]
+            let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
+            let dry = try await CLI.run(["push", folder, "--dry-run"] + common, environment: environment)
+            #expect(dry.status == 0)
+            #expect(dry.stdout.contains("upload  a.txt") && dry.stdout.contains("upload  b/c.txt"))
+            #expect(try await fixture.client.assets(database: fixture.database).isEmpty)
+
+            let push = try await CLI.run(["push", folder, "--json"] + common, environment: environment)
+            #expect(push.status == 0)
+            let events = try push.stdout.split(separator: "\n").map {
+                try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+            }
+            #expect(events.first?["event"] as? String == "planned")
+            #expect(events.filter { $0["event"] as? String == "done" }.count == 2)
+            let summary = try #require(events.last)
+            #expect(summary["event"] as? String == "summary")
+            #expect(summary["done"] as? Int == 2)
+        }
+    }
+}

@@ -53,7 +53,7 @@ struct PullRunner {
             return .failed
         } catch let error as PixieBrixError {
             switch error.kind {
-            case .unauthorized, .unreachable, .insecureURL, .foreignHost, .cancelled:
+            case .unauthorized, .forbidden, .unreachable, .insecureURL, .foreignHost, .cancelled:
                 throw SyncError(kind: .api(error.kind), message: error.description)
             default:
                 if error.isTransient {
@@ -81,8 +81,10 @@ struct PullRunner {
                 response = try await client.download(from: location, to: part, resume: true) { progress in
                     reporter.report(.progress(path: path, bytes: progress.downloaded, total: progress.downloadTotal ?? 0))
                 }
-            } catch let error as PixieBrixError where error.kind == .forbidden && attempt == 1 {
-                continue
+            } catch let error as PixieBrixError where error.kind == .forbidden {
+                // Storage refuses an expired link: ask the API for a fresh one, once.
+                if attempt == 1 { continue }
+                throw JobFailure(reason: "storage refused the download link twice (\(error.detail ?? "403"))")
             } catch let error as PixieBrixError where error.kind == .localFile {
                 let free = Self.freeBytes(at: (part as NSString).deletingLastPathComponent).map { ", \($0) bytes free on disk" }
                 throw JobFailure(reason: "cannot write \(path).part (kept for resuming): \(error.message)\(free ?? "")")

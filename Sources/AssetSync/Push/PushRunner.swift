@@ -81,7 +81,7 @@ struct PushRunner {
     /// A failure that ends the whole run rather than one file.
     private func runFailure(_ error: PixieBrixError) -> SyncError? {
         switch error.kind {
-        case .unauthorized, .unreachable, .insecureURL, .foreignHost, .cancelled:
+        case .unauthorized, .forbidden, .unreachable, .insecureURL, .foreignHost, .cancelled:
             return SyncError(kind: .api(error.kind), message: error.description)
         default:
             return nil
