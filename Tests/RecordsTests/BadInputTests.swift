@@ -90,10 +90,13 @@ func withStubServer<R: Sendable>(status: HTTPResponse.Status, body text: String,
     }
     router.get("**", use: respond)
     router.post("**", use: respond)
+    var logger = Logger(label: "stub")
+    logger.logLevel = .warning
     let ports = AsyncStream<Int>.makeStream()
     let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                  onServerRunning: { ports.continuation.yield($0.localAddress?.port ?? 0) })
-    let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: Logger(label: "stub"))
+                                  onServerRunning: { ports.continuation.yield($0.localAddress?.port ?? 0) },
+                                  logger: logger)
+    let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
         var iterator = ports.stream.makeAsyncIterator()
