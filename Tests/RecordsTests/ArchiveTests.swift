@@ -82,10 +82,20 @@ struct ArchiveTests {
                                       "--database", fixture.database, "--since", "2023-03-05"], fixture: fixture).status == 0)
             #expect(try FileManager.default.contentsOfDirectory(atPath: other).sorted()
                 == ["2023-03-05.jsonl", "2023-03-06.jsonl", "2023-03-07.jsonl"])
+
+            // A record written into an archived date and archived again: that date's archive is newer than the
+            // local file, so only it is fetched again.
+            try await admin.seed(fixture.database, [record("late", ["day": 1], created: day(1, "09:00:00", from: "2023-03-01"),
+                                                           updated: day(1, "09:00:00", from: "2023-03-01"))])
+            try await admin.post("archive", ["database": fixture.database, "before_date": "2023-03-08"])
+            let refreshed = try await Self.puller(fixture, folder: folder).run()
+            #expect(refreshed.downloaded == 1 && refreshed.alreadyComplete == 6)
+            let second = String(decoding: try read(folder + "/2023-03-02.jsonl"), as: UTF8.self)
+            #expect(second.contains(#""id":"late""#) && second.contains(#""id":"d1-4""#))
         }
     }
 
-    @Test("an interrupted pull, with a half-written file, finishes the rest on the next run; bytes equal")
+    @Test("an interrupted pull, with half-written and stale parts, finishes the rest on the next run; bytes equal")
     func interruptAndResume() async throws {
         try await withFixture { fixture in
             try await Self.seedDays(fixture, days: 30, perDay: 40)
@@ -109,9 +119,12 @@ struct ArchiveTests {
             #expect(complete.count >= 10 && complete.count < 30)
 
             // A half-written file for a date that is not complete yet, as a kill mid-download leaves it.
-            let missing = try #require(expected.keys.sorted().first { !complete.contains($0) })
-            let bytes = try read(reference + "/" + missing)
-            try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: folder + "/" + missing + ".part"))
+            let missing = expected.keys.sorted().filter { !complete.contains($0) }
+            #expect(missing.count >= 2)
+            let bytes = try read(reference + "/" + missing[0])
+            try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: folder + "/" + missing[0] + ".part"))
+            // And one whose part is not a prefix of the file (say, of an older version of it): started over.
+            try Data(repeating: 0x41, count: 100).write(to: URL(fileURLWithPath: folder + "/" + missing[1] + ".part"))
 
             let summary = try await Self.puller(fixture, folder: folder).run()
             #expect(summary.alreadyComplete == complete.count)

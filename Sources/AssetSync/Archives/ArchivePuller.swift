@@ -173,16 +173,21 @@ public struct ArchivePuller: Sendable {
         let part = target + ".part"
         do {
             var response = try await client.download(from: archive.file, to: part, resume: true)
+            var complete = try DownloadedFile.matches(part, etag: response.headers["ETag"])
             if response.status == 416 {
-                // The part holds at least as many bytes as the object: complete if exactly as many, else stale.
+                // The part holds at least as many bytes as the object: complete if exactly as many.
                 let total = response.headers["Content-Range"]?.split(separator: "/").last.flatMap { Int64($0) }
-                if total != DownloadedFile.size(part) {
-                    unlink(part)
-                    response = try await client.download(from: archive.file, to: part, resume: false)
-                }
+                complete = complete && total == DownloadedFile.size(part)
             }
-            try DownloadedFile.verify(part, etag: response.status == 416 ? nil : response.headers["ETag"],
-                                 what: "the archive of \(archive.date)")
+            if !complete && response.status != 200 {
+                // What the part was resumed from belongs to another version of the file: start over.
+                unlink(part)
+                response = try await client.download(from: archive.file, to: part, resume: false)
+                complete = false
+            }
+            if !complete {
+                try DownloadedFile.verify(part, etag: response.headers["ETag"], what: "the archive of \(archive.date)")
+            }
             try DownloadedFile.commit(part, to: target, modified: archive.updatedAt)
             let bytes = DownloadedFile.size(target)
             await onEvent(.downloaded(date: archive.date, bytes: bytes))

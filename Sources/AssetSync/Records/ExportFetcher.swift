@@ -65,18 +65,21 @@ enum DownloadedFile {
         return stat(path, &info) == 0
     }
 
-    /// Checks a file against storage's `ETag` when it is a plain MD5 (multipart ETags hold a `-`).
-    static func verify(_ path: String, etag: String?, what: String) throws {
-        guard let etag else { return }
+    /// Whether a file's MD5 equals storage's `ETag`; true when there is no `ETag` or it is not a plain MD5
+    /// (multipart ETags hold a `-`).
+    static func matches(_ path: String, etag: String?) throws -> Bool {
+        guard let etag else { return true }
         let expected = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased()
-        guard expected.count == 32, !expected.contains("-") else { return }
-        let actual = try FileDigest.md5(path: path)
-        guard actual == expected else {
-            unlink(path)
-            throw PixieBrixError(kind: .malformedResponse,
-                                 message: "\(what): the downloaded bytes do not match storage's ETag (MD5 \(actual), "
-                                    + "expected \(expected)); run again to fetch it anew")
-        }
+        guard expected.count == 32, !expected.contains("-") else { return true }
+        return try FileDigest.md5(path: path) == expected
+    }
+
+    /// Checks a file against storage's `ETag`, deleting it when it does not match.
+    static func verify(_ path: String, etag: String?, what: String) throws {
+        guard try !matches(path, etag: etag) else { return }
+        unlink(path)
+        throw PixieBrixError(kind: .malformedResponse,
+                             message: "\(what): the downloaded bytes do not match storage's ETag; run again to fetch it anew")
     }
 
     /// Syncs a complete `.part` file and renames it into place: a file at `path` is always complete.
