@@ -156,5 +156,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "RecordsTests",
+            dependencies: [
+                "PixieBrix",
+                "AssetsCLI",
+                "AssetSync",
+                "AssetServer",
+                "TestSupport",
+                "Transfer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -17,6 +17,9 @@ public struct AssetsCommand: AsyncParsableCommand {
             PullCommand.self,
             StatusCommand.self,
             RetryCommand.self,
+            RecordsCommand.self,
+            ExportCommand.self,
+            ArchivesCommand.self,
             ServeCommand.self,
         ]
     )

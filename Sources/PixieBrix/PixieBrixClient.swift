@@ -117,15 +117,43 @@ public final class PixieBrixClient: Sendable {
     func fetchAllPages<T: Decodable & Sendable>(_ type: T.Type, path: String, query: [(String, String)] = [],
                                                 pageSize: Int = 1000, doing what: String,
                                                 onPage: ([T]) async throws -> Void) async throws {
-        var next: URL? = url(path, query: query + [("page_size", String(pageSize))])
-        var seen = Set<String>()
-        while let pageURL = next {
-            guard seen.insert(pageURL.absoluteString).inserted else {
-                throw PixieBrixError(kind: .malformedResponse, message: "\(what): the server's pages link in a loop")
-            }
-            let response = try await send(.get, pageURL, doing: what)
+        try await fetchPages(from: url(path, query: query + [("page_size", String(pageSize))]), doing: what) { response in
             try await onPage(try decode([T].self, from: response, doing: what))
-            next = LinkHeader(response.headers.values(for: "Link"))["next"]
+        }
+    }
+
+    /// Fetches the raw pages of a version 2.0 list endpoint from `first` on, following `Link: rel="next"`.
+    ///
+    /// The next page is requested while `onPage` handles the current one, so at most two pages are
+    /// held at a time.
+    func fetchPages(from first: URL, accept mediaType: String = "application/json",
+                    memoryLimit: Int = ResponseDestination.defaultMemoryLimit, doing what: String,
+                    onPage: (HTTPResponse) async throws -> Void) async throws {
+        @Sendable func start(_ url: URL) -> Task<HTTPResponse, any Error> {
+            Task {
+                try await self.send(.get, url, accept: mediaType, destination: .memory(limit: memoryLimit), doing: what)
+            }
+        }
+        var seen: Set<String> = [first.absoluteString]
+        var pending = start(first)
+        while true {
+            let current = pending
+            let response = try await withTaskCancellationHandler { try await current.value } onCancel: { current.cancel() }
+            var prefetch: Task<HTTPResponse, any Error>?
+            if let next = LinkHeader(response.headers.values(for: "Link"))["next"] {
+                guard seen.insert(next.absoluteString).inserted else {
+                    throw PixieBrixError(kind: .malformedResponse, message: "\(what): the server's pages link in a loop")
+                }
+                prefetch = start(next)
+            }
+            do {
+                try await onPage(response)
+            } catch {
+                prefetch?.cancel()
+                throw error
+            }
+            guard let prefetch else { return }
+            pending = prefetch
         }
     }
 

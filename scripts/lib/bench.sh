@@ -33,3 +33,16 @@ bench_write() {
     printf '%s\n' "${BENCH_RESULTS[@]}" | python3 "$ROOT/scripts/lib/bench_results.py" "$ROOT/bench-results/$1.json"
     log "wrote bench-results/$1.json"
 }
+
+# bench_measure NAME CMD... : ${BENCH_RUNS:-3} runs of CMD, each line printed on stderr; sets M_SECONDS and M_RSS
+# to the medians of the wall time and the peak RSS (MiB).
+bench_measure() {
+    local name="$1"; shift
+    local seconds=() rss=()
+    for run in $(seq "${BENCH_RUNS:-3}"); do
+        bench_run "$@"
+        seconds+=("$BENCH_SECONDS"); rss+=("$BENCH_RSS_MIB")
+        printf '  %-28s run %d: %8.3f s  %8.1f MiB RSS\n' "$name" "$run" "$BENCH_SECONDS" "$BENCH_RSS_MIB" >&2
+    done
+    M_SECONDS=$(median "${seconds[@]}"); M_RSS=$(median "${rss[@]}")
+}

@@ -14,7 +14,7 @@ extension Call {
         let hasNext = rows.count > window.size
         if hasNext { rows.removeLast() }
         return try pageResponse(
-            items: csv ? [] : rows.map(\.json), window: window, total: nil, hasNext: hasNext,
+            items: csv ? [] : rows.map(\.json), window: window, total: nil, hasNext: hasNext, isEmpty: rows.isEmpty,
             csv: csv ? { CSV.document(rows) } : nil)
     }
 

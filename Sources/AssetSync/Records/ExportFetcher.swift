@@ -1,0 +1,101 @@
+import Foundation
+import PixieBrix
+import Transfer
+
+/// Runs an export job to the end: create, poll, download the file.
+public enum ExportFetcher {
+    public struct Outcome: Sendable {
+        public var job: ExportJob
+        public var path: String
+        public var bytes: Int64
+    }
+
+    /// Creates the job, waits for it (see ``PixieBrixClient/waitForExportJob(_:timeout:onStatus:)``) and downloads
+    /// its file into `path` (through `path.part`, renamed once complete and checked against storage's `ETag`).
+    public static func run(client: PixieBrixClient, name: String, databases: [String], format: ExportFormat,
+                           startDate: String?, endDate: String?, path: String, timeout: Duration,
+                           onStatus: (ExportJob) -> Void = { _ in },
+                           progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> Outcome {
+        let created = try await client.createExportJob(name: name, databases: databases, format: format,
+                                                       startDate: startDate, endDate: endDate)
+        onStatus(created)
+        let job = try await client.waitForExportJob(created.id, timeout: timeout, onStatus: onStatus)
+        guard let link = job.data else {
+            throw PixieBrixError(kind: .malformedResponse, message: "export job \(job.id) succeeded without a data link")
+        }
+        let bytes = try await download(client: client, from: link, to: path, progress: progress)
+        return Outcome(job: job, path: path, bytes: bytes)
+    }
+
+    /// Downloads a storage link into `path` via `path.part`. A `.part` left by an earlier run belongs to another
+    /// job's file, so it is started over; retries within this run resume from the bytes already written.
+    static func download(client: PixieBrixClient, from link: URL, to path: String,
+                         progress: (@Sendable (TransferProgress) -> Void)?) async throws -> Int64 {
+        let part = path + ".part"
+        let response = try await client.download(from: link, to: part, resume: false, progress: progress)
+        guard response.isSuccess else {
+            throw PixieBrixError(kind: .unexpectedStatus, message: "downloading the export: HTTP \(response.status)",
+                                 status: response.status)
+        }
+        try DownloadedFile.verify(part, etag: response.headers["ETag"], what: "the export")
+        try DownloadedFile.commit(part, to: path)
+        return DownloadedFile.size(path)
+    }
+
+    /// `<name>.<extension>` with the name reduced to letters, digits, `-`, `_` and `.` (others become `_`).
+    public static func fileName(exportName: String, format: ExportFormat) -> String {
+        var safe = String(exportName.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_.".unicodeScalars.contains(scalar))
+                ? Character(scalar) : "_"
+        }.prefix(100))
+        while safe.hasPrefix(".") { safe.removeFirst() }
+        return (safe.isEmpty ? "export" : safe) + "." + format.fileExtension
+    }
+}
+
+/// Small file steps shared by the downloads of exports and archives.
+enum DownloadedFile {
+    static func size(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// Whether a file's MD5 equals storage's `ETag`; true when there is no `ETag` or it is not a plain MD5
+    /// (multipart ETags hold a `-`).
+    static func matches(_ path: String, etag: String?) throws -> Bool {
+        guard let etag else { return true }
+        let expected = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased()
+        guard expected.count == 32, !expected.contains("-") else { return true }
+        return try FileDigest.md5(path: path) == expected
+    }
+
+    /// Checks a file against storage's `ETag`, deleting it when it does not match.
+    static func verify(_ path: String, etag: String?, what: String) throws {
+        guard try !matches(path, etag: etag) else { return }
+        unlink(path)
+        throw PixieBrixError(kind: .malformedResponse,
+                             message: "\(what): the downloaded bytes do not match storage's ETag; run again to fetch it anew")
+    }
+
+    /// Syncs a complete `.part` file and renames it into place: a file at `path` is always complete.
+    static func commit(_ part: String, to path: String, modified: Date? = nil) throws {
+        let descriptor = open(part, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw OutputFile.error("cannot open \(part)") }
+        let synced = fsync(descriptor) == 0
+        close(descriptor)
+        guard synced else { throw OutputFile.error("cannot sync \(part)") }
+        if let modified {
+            try? FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: part)
+        }
+        guard rename(part, path) == 0 else { throw OutputFile.error("cannot rename \(part) to \(path)") }
+    }
+
+    static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import AssetsCLI
+import Foundation
+import PixieBrix
+import Testing
+import TestSupport
+import Transfer
+
+/// The server's admin routes (seeding with chosen timestamps, archiving, the clock, tokens).
+struct Admin {
+    let fixture: Fixture
+
+    @discardableResult
+    func post(_ route: String, _ body: [String: Any], token: String? = nil) async throws -> [String: Any] {
+        try await post(route, json: try JSONSerialization.data(withJSONObject: body), token: token)
+    }
+
+    @discardableResult
+    func post(_ route: String, json data: Data, token: String? = nil) async throws -> [String: Any] {
+        return try await withTransferEngine { engine in
+            let request = HTTPRequest(method: .post, url: fixture.server.url.appendingPathComponent("_admin/\(route)/"),
+                                      headers: ["Authorization": "Token \(token ?? fixture.server.token)",
+                                                "Content-Type": "application/json"],
+                                      body: .data(data))
+            let response = try await engine.perform(request).validate()
+            return try JSONSerialization.jsonObject(with: response.body) as? [String: Any] ?? [:]
+        }
+    }
+
+    /// Seeds records (see ``record(_:_:created:updated:)``) into a database.
+    func seed(_ database: String, _ records: [JSONValue]) async throws {
+        let body = JSONValue.object([("database", .string(database)), ("records", .array(records))])
+        try await post("records", json: Data(body.jsonText.utf8))
+    }
+
+    func advanceClock(seconds: Double) async throws {
+        try await post("clock", ["advance": seconds])
+    }
+
+    func restrictedToken() async throws -> String {
+        try #require(try await post("tokens", [:])["token"] as? String)
+    }
+}
+
+/// Runs `assets ARGS...` in this process against the fixture's server, as `main` would; returns the exit code
+/// and, for usage errors, the message.
+@discardableResult
+func assets(_ arguments: [String], fixture: Fixture, token: String? = nil, url: URL? = nil) async throws
+    -> (status: Int32, message: String) {
+    let tokenFile = fixture.scratch.path("token-\(UUID().uuidString)")
+    try Data((token ?? fixture.server.token).utf8).write(to: URL(fileURLWithPath: tokenFile))
+    let all = arguments + ["--url", (url ?? fixture.server.url).absoluteString, "--token-file", tokenFile, "--quiet"]
+    do {
+        var command = try AssetsCommand.parseAsRoot(all)
+        if var command = command as? any AsyncParsableCommand {
+            try await command.run()
+        } else {
+            try command.run()
+        }
+        return (0, "")
+    } catch {
+        let code = AssetsCommand.exitCode(for: error)
+        if code == .validationFailure { return (2, AssetsCommand.fullMessage(for: error)) }
+        return (code.rawValue, AssetsCommand.fullMessage(for: error))
+    }
+}
+
+func read(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }
+
+/// The ids of a JSON Lines file, in order.
+func jsonLinesIDs(_ path: String) throws -> [String] {
+    try String(decoding: read(path), as: UTF8.self).split(separator: "\n").map { line in
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        return object?["id"] as? String ?? "?"
+    }
+}
+
+/// Every row of a CSV file, header first.
+func csvRows(_ data: Data) throws -> [[String]] {
+    var reader = CSVReader(data)
+    var rows: [[String]] = []
+    while let row = try reader.nextRow() { rows.append(row) }
+    return rows
+}
+
+/// `2024-01-01` + `offset` days at `time`, as an API timestamp.
+func day(_ offset: Int, _ time: String = "12:00:00", from start: String = "2024-01-01") -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withFullDate]
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    let base = formatter.date(from: start)!
+    let date = base.addingTimeInterval(Double(offset) * 86_400)
+    return formatter.string(from: date) + "T" + time + "Z"
+}
+
+/// A record for ``Admin/seed(_:_:)``: data members in the given order, chosen timestamps.
+func record(_ id: String, _ data: KeyValuePairs<String, JSONValue>, created: String, updated: String? = nil) -> JSONValue {
+    var members: [(key: String, value: JSONValue)] = [("id", .string(id)), ("data", .object(data.map { ($0.key, $0.value) })),
+                                                      ("created_at", .string(created))]
+    if let updated { members.append(("updated_at", .string(updated))) }
+    return .object(members)
+}
