@@ -63,7 +63,8 @@ extension EasyTransfer {
         }
     }
 
-    static let downloadBufferSize = 256 << 10
+    /// Large receive buffers for file downloads: on loopback, 1 MiB took half the CPU of 256 KiB.
+    static let downloadBufferSize = 1 << 20
     static let uploadBufferSize = 512 << 10
 
     /// Picks how the method and body reach libcurl, so that libcurl's own method logic (POST turning
