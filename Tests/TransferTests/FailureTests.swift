@@ -53,9 +53,9 @@ struct FailureTests {
                     formatter.locale = Locale(identifier: "en_US_POSIX")
                     formatter.timeZone = TimeZone(identifier: "GMT")
                     formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-                    // Whole seconds: a date two seconds ahead is at least one second away.
-                    value = formatter.string(from: Date().addingTimeInterval(2))
-                    floor = .seconds(1)
+                    // Whole seconds: a date three seconds ahead is more than two seconds away when formatted.
+                    value = formatter.string(from: Date().addingTimeInterval(3))
+                    floor = .milliseconds(1500)
                 } else {
                     value = "1"
                     floor = .seconds(1)
