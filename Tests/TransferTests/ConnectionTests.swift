@@ -37,4 +37,22 @@ struct ConnectionTests {
             #expect(server.record.connectionCount <= limit)
         }
     }
+
+    @Test("time spent waiting for a connection does not count against the connect timeout")
+    func queuedRequestsDoNotTimeOut() async throws {
+        try await withTestServer { server in
+            var configuration = testConfiguration(maxConnectionsPerHost: 1)
+            configuration.connectTimeout = .seconds(1)
+            try await withTransferEngine(configuration: configuration) { engine in
+                try await withThrowingTaskGroup(of: Int.self) { group in
+                    for _ in 0..<3 {
+                        group.addTask {
+                            try await engine.perform(HTTPRequest(url: server.url("/slow?ms=700"), retry: .none)).status
+                        }
+                    }
+                    for try await status in group { #expect(status == 200) }
+                }
+            }
+        }
+    }
 }

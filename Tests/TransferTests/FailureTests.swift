@@ -188,3 +188,37 @@ struct FailureTests {
         }
     }
 }
+
+@Suite("Cancellation under load")
+struct CancellationStressTests {
+    @Test("many requests with random cancellations all settle and free every handle")
+    func cancellationStress() async throws {
+        try await withTestServer { server in
+            try await withTransferEngine(configuration: testConfiguration(maxConnectionsPerHost: 4)) { engine in
+                let outcomes = await withTaskGroup(of: String.self) { group in
+                    for index in 0..<60 {
+                        group.addTask {
+                            let task = Task { try await engine.perform(HTTPRequest(url: server.url("/slow?ms=\(index % 5 * 20)"))) }
+                            if index.isMultiple(of: 2) {
+                                try? await Task.sleep(for: .milliseconds(index % 7 * 15))
+                                task.cancel()
+                            }
+                            do {
+                                return try await task.value.status == 200 ? "ok" : "status"
+                            } catch let error as TransferError {
+                                return error.kind == .cancelled ? "cancelled" : "\(error)"
+                            } catch {
+                                return "\(error)"
+                            }
+                        }
+                    }
+                    return await group.reduce(into: [String]()) { $0.append($1) }
+                }
+                #expect(outcomes.count == 60)
+                #expect(Set(outcomes).isSubset(of: ["ok", "cancelled"]))
+                #expect(outcomes.filter { $0 == "ok" }.count >= 30)
+                #expect(engine.loop.activeCount == 0)
+            }
+        }
+    }
+}

@@ -20,8 +20,10 @@ final class CurlMultiLoop: @unchecked Sendable {
     private var exited = false
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
     /// Transfers added to the multi handle, keyed by their easy handle. Loop thread only.
-    private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
-    /// For tests: how many transfers the loop holds. Loop-thread state read racily; tests wait for 0.
+    private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:] {
+        didSet { activeCountLock.withLock { activeCountValue = active.count } }
+    }
+    /// How many transfers hold an easy handle in the multi, for tests; updated before any waiter resumes.
     private let activeCountLock = NSLock()
     private var activeCountValue = 0
 
@@ -99,7 +101,6 @@ final class CurlMultiLoop: @unchecked Sendable {
             if stop { break }
             curl_multi_perform(multi, &stillRunning)
             collectFinished()
-            updateActiveCount()
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         for (handle, transfer) in active {
@@ -108,7 +109,6 @@ final class CurlMultiLoop: @unchecked Sendable {
                                                      url: transfer.request.url)))
         }
         active.removeAll()
-        updateActiveCount()
         let waiters = lock.withLock {
             exited = true
             // Commands that raced with the stop: their transfers never reached libcurl.
@@ -153,16 +153,10 @@ final class CurlMultiLoop: @unchecked Sendable {
             CCurl_easy_getinfo_pointer(handle, CURLINFO_PRIVATE, &privateData)
             curl_multi_remove_handle(multi, handle)
             guard let privateData else { continue }
+            // A strong reference from here on: the table held the only engine-side one.
             let transfer = Unmanaged<EasyTransfer>.fromOpaque(privateData).takeUnretainedValue()
-            // Keep the transfer alive until it has completed: the table held the only engine-side reference.
-            withExtendedLifetime(active.removeValue(forKey: handle)) {
-                transfer.finish(code: code)
-            }
+            active.removeValue(forKey: handle)
+            transfer.finish(code: code)
         }
-    }
-
-    private func updateActiveCount() {
-        let count = active.count
-        activeCountLock.withLock { activeCountValue = count }
     }
 }
