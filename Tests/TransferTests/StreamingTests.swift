@@ -41,6 +41,20 @@ struct StreamingTests {
         }
     }
 
+    @Test("a destination that cannot be written fails as local file I/O")
+    func unwritableDestination() async throws {
+        try await withTestServer { server in
+            try await withTransferEngine(configuration: testConfiguration()) { engine in
+                let error = await transferError {
+                    _ = try await engine.perform(HTTPRequest(url: server.url("/blob/1000"),
+                                                             destination: .file(path: "/nonexistent/dir/out.bin", resume: false)))
+                }
+                #expect(error?.kind == .fileIO)
+                #expect(error?.message.contains("/nonexistent/dir/out.bin") == true)
+            }
+        }
+    }
+
     @Test("a multipart form sends its fields in order, the file last, streamed, with a Content-Length")
     func multipart() async throws {
         try await withTestServer { server in
