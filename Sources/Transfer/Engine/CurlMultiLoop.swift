@@ -44,33 +44,35 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     /// Hands a configured transfer to the loop. Returns false when the loop is stopping.
     func submit(_ transfer: EasyTransfer) -> Bool {
-        let accepted = lock.withLock {
+        lock.withLock {
             guard !stopping else { return false }
             commands.append(.add(transfer))
+            wakeLocked()
             return true
         }
-        if accepted { curl_multi_wakeup(multi) }
-        return accepted
     }
 
     /// Asks the loop to abort a submitted transfer; it completes as cancelled.
     func cancel(_ transfer: EasyTransfer) {
-        let queued = lock.withLock {
-            guard !exited else { return false }
+        lock.withLock {
+            guard !exited else { return }
             commands.append(.cancel(transfer))
-            return true
+            wakeLocked()
         }
-        if queued { curl_multi_wakeup(multi) }
     }
 
     /// Stops the loop without waiting; running transfers complete as cancelled.
     func requestStop() {
-        let wake = lock.withLock {
-            let wasRunning = !stopping && !exited
+        lock.withLock {
             stopping = true
-            return wasRunning
+            if !exited { wakeLocked() }
         }
-        if wake { curl_multi_wakeup(multi) }
+    }
+
+    /// Wakes `curl_multi_poll`. Called under `lock`, which the thread takes to set `exited` before it
+    /// frees the multi handle: so no wakeup can reach a freed handle.
+    private func wakeLocked() {
+        curl_multi_wakeup(multi)
     }
 
     /// Stops the loop and waits until its thread has released every handle.
@@ -111,18 +113,13 @@ final class CurlMultiLoop: @unchecked Sendable {
         active.removeAll()
         let waiters = lock.withLock {
             exited = true
-            // Commands that raced with the stop: their transfers never reached libcurl.
-            let late = commands
+            // Only cancellations can have come in since the stop (submit refuses work): nothing to do.
             commands.removeAll()
             defer { exitWaiters.removeAll() }
-            return (exitWaiters, late)
-        }
-        for case .add(let transfer) in waiters.1 {
-            transfer.complete(.failure(TransferError(kind: .cancelled, message: "the transfer engine shut down",
-                                                     url: transfer.request.url)))
+            return exitWaiters
         }
         curl_multi_cleanup(multi)
-        for waiter in waiters.0 { waiter.resume() }
+        for waiter in waiters { waiter.resume() }
     }
 
     private func apply(_ command: Command) {
