@@ -30,6 +30,7 @@ extension EasyTransfer {
         // Wait for a connection that can multiplex rather than open another one next to it.
         if configuration.http2 { set(CURLOPT_PIPEWAIT, 1) }
 
+        if let caBundlePath = configuration.caBundlePath { set(CURLOPT_CAINFO, caBundlePath) }
         set(CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.milliseconds)
         set(CURLOPT_LOW_SPEED_LIMIT, configuration.lowSpeedLimit)
         set(CURLOPT_LOW_SPEED_TIME, max(1, configuration.lowSpeedTime.wholeSecondsRoundedUp))
