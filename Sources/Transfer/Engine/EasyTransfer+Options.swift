@@ -56,7 +56,7 @@ extension EasyTransfer {
         if sink.requestedOffset > 0 { set(CURLOPT_RANGE, "\(sink.requestedOffset)-") }
 
         try configureBody(set: set, setOffset: { set($0, offset: $1) }, check: check)
-        setHeaders(check: check)
+        try setHeaders(check: check)
 
         if !failed.isEmpty {
             let names = failed.map { String($0.rawValue) }.joined(separator: ", ")
@@ -123,7 +123,12 @@ extension EasyTransfer {
         }
     }
 
-    private func setHeaders(check: (CURLcode, CURLoption) -> Void) {
+    private func setHeaders(check: (CURLcode, CURLoption) -> Void) throws(TransferError) {
+        // A line break inside a field would start a header (or a request) of the caller's data's choosing.
+        for field in request.headers where field.name.isEmpty || field.name.utf8.contains(UInt8(ascii: ":"))
+            || "\(field.name)\(field.value)".utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
+            throw TransferError(kind: .invalidRequest, message: "invalid header field '\(field.name)'", url: request.url)
+        }
         var lines = request.headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
         // `Expect: 100-continue` costs a round trip (or a one-second wait) on every upload.
         if !request.headers.contains("Expect") { lines.append("Expect:") }
