@@ -80,6 +80,17 @@ struct SafetyTests {
         }
     }
 
+    @Test("a method that is not a token is refused", arguments: ["GET /x HTTP/1.1\r\nX:", "BAD METHOD", ""])
+    func methodInjection(method: String) async throws {
+        try await withTransferEngine(configuration: testConfiguration()) { engine in
+            let error = await transferError {
+                _ = try await engine.perform(HTTPRequest(method: HTTPMethod(rawValue: method),
+                                                         url: URL(string: "http://127.0.0.1:1/")!))
+            }
+            #expect(error?.kind == .invalidRequest)
+        }
+    }
+
     @Test("error messages carry no query string or credentials")
     func redaction() async throws {
         try await withTransferEngine(configuration: testConfiguration()) { engine in

@@ -73,6 +73,10 @@ extension EasyTransfer {
     private func configureBody(set: (CURLoption, Int) -> Void, setOffset: (CURLoption, Int64) -> Void,
                                check: (CURLcode, CURLoption) -> Void) throws(TransferError) {
         let method = request.method
+        // The method goes on the request line as it is: RFC 9110 token characters only.
+        guard !method.rawValue.isEmpty, method.rawValue.utf8.allSatisfy(Self.isTokenCharacter) else {
+            throw TransferError(kind: .invalidRequest, message: "invalid method '\(method.rawValue)'", url: request.url)
+        }
         var impliedMethod: HTTPMethod = .get
         switch request.body {
         case .empty:
@@ -123,10 +127,14 @@ extension EasyTransfer {
         }
     }
 
+    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        byte > 0x20 && byte < 0x7F && !#""(),/:;<=>?@[\]{}"#.utf8.contains(byte)
+    }
+
     private func setHeaders(check: (CURLcode, CURLoption) -> Void) throws(TransferError) {
         // A line break inside a field would start a header (or a request) of the caller's data's choosing.
-        for field in request.headers where field.name.isEmpty || field.name.utf8.contains(UInt8(ascii: ":"))
-            || "\(field.name)\(field.value)".utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
+        for field in request.headers where field.name.isEmpty || !field.name.utf8.allSatisfy(Self.isTokenCharacter)
+            || field.value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
             throw TransferError(kind: .invalidRequest, message: "invalid header field '\(field.name)'", url: request.url)
         }
         var lines = request.headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" }
