@@ -1,1 +1,100 @@
-// AssetServer
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// Starts the server, runs `body`, and stops the server gracefully, also when `body` throws.
+///
+/// ```swift
+/// try await withAssetServer(.init(dataDirectory: tmp, port: 0)) { server in
+///     // talk to server.url with "Authorization: Token \(server.token)"
+/// }
+/// ```
+/// - Parameters:
+///   - configuration: where the data lives and where to listen.
+///   - logger: the server's logger (quiet unless its level is lowered).
+///   - body: runs while the server listens.
+/// - Returns: what `body` returns.
+/// - Throws: when the data directory cannot be opened, the port cannot be bound, or `body` throws.
+public func withAssetServer<R: Sendable>(
+    _ configuration: AssetServerConfiguration, logger: Logger = Logger(label: "assets.server"),
+    _ body: (RunningAssetServer) async throws -> R
+) async throws -> R {
+    let (application, started, state) = try AssetServer.makeApplication(configuration, logger: logger)
+    let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask {
+            defer { started.continuation.finish() }
+            try await group.run()
+        }
+        var ports = started.stream.makeAsyncIterator()
+        guard let port = await ports.next() else {
+            try await tasks.waitForAll()
+            throw AssetServerError(description: "the server stopped before it listened")
+        }
+        let running = AssetServer.running(configuration, port: port, state: state)
+        do {
+            let result = try await body(running)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            await state.exports.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            try? await tasks.waitForAll()
+            await state.exports.waitForAll()
+            throw error
+        }
+    }
+}
+
+/// A failure to start the server.
+public struct AssetServerError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+public enum AssetServer {
+    /// Runs until SIGINT or SIGTERM, then stops gracefully; calls `onStart` once listening.
+    public static func run(
+        _ configuration: AssetServerConfiguration, logger: Logger,
+        onStart: @Sendable (RunningAssetServer) -> Void
+    ) async throws {
+        let (application, started, state) = try makeApplication(configuration, logger: logger)
+        let group = ServiceGroup(
+            services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                defer { started.continuation.finish() }
+                try await group.run()
+            }
+            for await port in started.stream {
+                onStart(running(configuration, port: port, state: state))
+            }
+            try await tasks.waitForAll()
+        }
+        await state.exports.waitForAll()
+    }
+
+    static func makeApplication(_ configuration: AssetServerConfiguration, logger: Logger) throws -> (
+        some Service, (stream: AsyncStream<Int>, continuation: AsyncStream<Int>.Continuation), ServerState
+    ) {
+        let state = try ServerState(configuration: configuration, logger: logger)
+        let started = AsyncStream<Int>.makeStream()
+        let application = Application(
+            responder: ServerResponder(state: state),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                started.continuation.yield(channel.localAddress?.port ?? configuration.port)
+                started.continuation.finish()
+            },
+            logger: logger
+        )
+        return (application, (started.stream, started.continuation), state)
+    }
+
+    static func running(_ configuration: AssetServerConfiguration, port: Int, state: ServerState) -> RunningAssetServer {
+        let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
+        return RunningAssetServer(
+            url: URL(string: "http://\(host):\(port)")!, token: state.mainToken, organizationID: state.organizationID)
+    }
+}

@@ -38,7 +38,7 @@ public final class TransferEngine: Sendable {
     private let logger: Logger
     let loop: CurlMultiLoop
 
-    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "assets.transfer")) {
+    public init(configuration: Configuration = Configuration(), logger: Logger = .silent("assets.transfer")) {
         self.configuration = configuration
         self.logger = logger
         self.loop = CurlMultiLoop(configuration: configuration)
@@ -132,7 +132,7 @@ public final class TransferEngine: Sendable {
 /// Runs `body` with a new engine and shuts the engine down afterwards, also on error.
 public func withTransferEngine<Result>(
     configuration: TransferEngine.Configuration = TransferEngine.Configuration(),
-    logger: Logger = Logger(label: "assets.transfer"),
+    logger: Logger = .silent("assets.transfer"),
     _ body: (TransferEngine) async throws -> Result
 ) async throws -> Result {
     let engine = TransferEngine(configuration: configuration, logger: logger)

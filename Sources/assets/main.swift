@@ -1,3 +1,3 @@
 import AssetsCLI
 
-await AssetsCommand.main()
+await AssetsCommand.runMain()

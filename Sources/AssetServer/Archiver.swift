@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+
+/// The nightly archiving job: moves whole dates of records (by the date each was last updated) out of the live
+/// table into one JSON Lines file per date.
+enum Archiver {
+    static let recordLimit = 500_000
+
+    enum Selection: Sendable {
+        /// Every date before this day (days since 1970-01-01).
+        case before(day: Int64)
+        /// The oldest dates until at most this many records remain.
+        case keepAtMost(Int)
+    }
+
+    struct Outcome: Sendable {
+        var dates: [String] = []
+        var records = 0
+    }
+
+    static func archive(databaseID: String, selection: Selection, store: Store, now: Micros) throws -> Outcome {
+        var replacedFiles: [String] = []
+        let outcome = try store.pool.write { db -> Outcome in
+            let days = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT updated_at / \(Timestamp.microsPerDay) AS day, count(*) AS n FROM records
+                    WHERE database_id = ? GROUP BY day ORDER BY day
+                    """,
+                arguments: [databaseID]
+            ).map { (day: $0["day"] as Int64, count: $0["n"] as Int) }
+            var chosen: [(day: Int64, count: Int)] = []
+            switch selection {
+            case .before(let limit):
+                chosen = days.filter { $0.day < limit }
+            case .keepAtMost(let limit):
+                var live = days.reduce(0) { $0 + $1.count }
+                for day in days where live > limit {
+                    chosen.append(day)
+                    live -= day.count
+                }
+            }
+            var outcome = Outcome()
+            for (day, count) in chosen {
+                let date = Timestamp.date(day: day)
+                let from = day * Timestamp.microsPerDay, to = from + Timestamp.microsPerDay
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM records WHERE database_id = ? AND updated_at >= ? AND updated_at < ?
+                        ORDER BY updated_at, id
+                        """,
+                    arguments: [databaseID, from, to]
+                ).map(RecordRow.init)
+                let key = "archives/\(databaseID)/\(date).jsonl"
+                var lines = rows.map { (id: $0.id, line: $0.archivedJSON.serialized) }
+                // A date archived before (records seeded into the past later) keeps its other records.
+                if let existing = try String.fetchOne(db, sql: "SELECT file FROM objects WHERE key = ?", arguments: [key]),
+                    let text = try? String(contentsOfFile: store.blobPath(existing), encoding: .utf8)
+                {
+                    let fresh = Set(lines.map(\.id))
+                    let kept = text.split(separator: "\n").compactMap { line -> (id: String, line: String)? in
+                        guard let id = (try? JSONValue.parse(String(line)))?["id"]?.stringValue, !fresh.contains(id) else {
+                            return nil
+                        }
+                        return (id, String(line))
+                    }
+                    lines = kept + lines
+                }
+                let writer = try HashingFileWriter(path: store.temporaryPath())
+                defer { writer.discard() }
+                for entry in lines { try writer.append(entry.line + "\n") }
+                let md5 = try writer.finish()
+                let file = try store.adoptTemporaryFile(writer.path)
+                if let old = try store.insertObject(
+                    db, key: key, file: file, size: writer.size, md5: md5, contentType: "application/x-ndjson", now: now)
+                {
+                    replacedFiles.append(old)
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO record_archives (id, database_id, date, key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (database_id, date) DO UPDATE SET updated_at = excluded.updated_at
+                        """,
+                    arguments: [Identifier.make(), databaseID, date, key, now, now])
+                try db.execute(
+                    sql: "DELETE FROM records WHERE database_id = ? AND updated_at >= ? AND updated_at < ?",
+                    arguments: [databaseID, from, to])
+                try db.execute(
+                    sql: "UPDATE databases SET num_records = num_records - ? WHERE id = ?", arguments: [count, databaseID])
+                outcome.dates.append(date)
+                outcome.records += count
+            }
+            return outcome
+        }
+        for file in replacedFiles { unlink(store.blobPath(file)) }
+        return outcome
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+
+/// How to run the local server.
+public struct AssetServerConfiguration: Sendable {
+    /// Where SQLite and the blobs live; created if missing.
+    public var dataDirectory: String
+    /// The address to listen on.
+    public var host: String
+    /// The port to listen on; `0` picks a free one.
+    public var port: Int
+    /// The API token; nil loads the one saved in `dataDirectory`, or generates and saves one.
+    public var token: String?
+    /// A fault-injection spec, e.g. `rate429=0.05,rate500=0.02,reset=0.01,latency=20ms,seed=7`.
+    public var faults: String?
+    /// Request size limits.
+    public var limits = Limits()
+
+    public struct Limits: Sendable {
+        /// Largest JSON body of an API request.
+        public var maxJSONBody = 1 << 20
+        /// Largest JSON body of an admin request (record seeding).
+        public var maxAdminBody = 256 << 20
+        /// Largest file a presigned POST accepts (the policy's `content-length-range`).
+        public var maxUploadSize: Int64 = 5 << 30
+
+        public init() {}
+    }
+
+    public init(
+        dataDirectory: String, host: String = "127.0.0.1", port: Int = 8710, token: String? = nil,
+        faults: String? = nil
+    ) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.token = token
+        self.faults = faults
+    }
+}
+
+/// A server that is listening.
+public struct RunningAssetServer: Sendable {
+    /// The base URL, e.g. `http://127.0.0.1:54321` (no trailing slash).
+    public let url: URL
+    /// The main API token.
+    public let token: String
+    /// The lower-case UUID of the server's one organization.
+    public let organizationID: String
+}

@@ -1,0 +1,23 @@
+import Hummingbird
+
+extension Call {
+    func listArchives(organization: String, database databaseID: String) throws -> Response {
+        guard organization == state.organizationID else { throw APIError.notFound }
+        let database = try database(databaseID)
+        let window = try PageWindow.from(query, maxSize: 1000)
+        let oldestFirst = query["ordering"] == "date"
+        let (rows, total) = try store.archives(databaseID: databaseID, oldestFirst: oldestFirst, page: window)
+        let now = self.now
+        let items = rows.map { archive in
+            JSONValue.object([
+                "id": .string(archive.id),
+                "database": .object(["id": .string(database.id), "name": .string(database.name)]),
+                "date": .string(archive.date),
+                "file": .string(state.signer.downloadURL(baseURL: baseURL, key: archive.key, now: now)),
+                "created_at": .string(Timestamp.iso(archive.createdAt)),
+                "updated_at": .string(Timestamp.iso(archive.updatedAt)),
+            ])
+        }
+        return try pageResponse(items: items, window: window, total: total, hasNext: window.offset + rows.count < total)
+    }
+}

@@ -1,0 +1,90 @@
+import Crypto
+import Foundation
+import Logging
+
+/// Everything a request handler needs, shared by all requests.
+final class ServerState: Sendable {
+    let store: Store
+    let clock = ServerClock()
+    let faults: FaultInjector
+    let signer: Signer
+    let organizationID: String
+    let mainToken: String
+    let limits: AssetServerConfiguration.Limits
+    let exports: ExportRunner
+    let logger: Logger
+
+    init(configuration: AssetServerConfiguration, logger: Logger) throws {
+        let spec = try FaultSpec(parsing: configuration.faults ?? "")
+        store = try Store(dataDirectory: configuration.dataDirectory)
+        organizationID = try store.setting("organization_id") { Identifier.make() }
+        let savedToken = try store.setting("token") { Identifier.randomHex(bytes: 20) }
+        mainToken = configuration.token ?? savedToken
+        signer = Signer(secretHex: try store.setting("storage_secret") { Identifier.randomHex(bytes: 32) })
+        faults = FaultInjector(spec: spec)
+        limits = configuration.limits
+        self.logger = logger
+        exports = ExportRunner()
+        try store.failInterruptedExports()
+    }
+}
+
+/// Who is calling: the main token sees every database; a token from `POST /_admin/tokens` only its own.
+enum Principal: Sendable {
+    case main
+    case token(id: String)
+
+    /// The owner recorded on what this principal creates.
+    var owner: String? {
+        switch self {
+        case .main: nil
+        case .token(let id): id
+        }
+    }
+
+    func canAccess(owner databaseOwner: String?) -> Bool {
+        switch self {
+        case .main: true
+        case .token(let id): databaseOwner == id
+        }
+    }
+}
+
+extension ServerState {
+    /// Checks `Authorization: Token <token>`; the main token by constant-time comparison, others by digest.
+    func authenticate(_ header: String?) throws(APIError) -> Principal {
+        guard let header, !header.isEmpty else {
+            throw APIError.unauthenticated("Authentication credentials were not provided.")
+        }
+        let parts = header.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0] == "Token" else {
+            if parts.first == "Token" {
+                throw APIError.unauthenticated("Invalid token header. Token string should not contain spaces.")
+            }
+            throw APIError.unauthenticated("Authentication credentials were not provided.")
+        }
+        let presented = String(parts[1])
+        if Self.constantTimeEqual(presented, mainToken) { return .main }
+        guard let id = try? store.tokenID(digest: Self.digest(presented)) else {
+            throw APIError.unauthenticated("Invalid token.")
+        }
+        return .token(id: id)
+    }
+
+    static func digest(_ token: String) -> String { SHA256.hash(data: Array(token.utf8)).hexString }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let left = SHA256.hash(data: Array(a.utf8)), right = SHA256.hash(data: Array(b.utf8))
+        var difference: UInt8 = 0
+        for (x, y) in zip(left, right) { difference |= x ^ y }
+        return difference == 0
+    }
+}
+
+extension APIError {
+    static func unauthenticated(_ message: String) -> APIError {
+        var error = APIError.detail(.unauthorized, message)
+        error.headers[.pbWWWAuthenticate] = "Token"
+        return error
+    }
+}

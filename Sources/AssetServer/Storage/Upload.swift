@@ -1,0 +1,91 @@
+import Crypto
+import Foundation
+import Hummingbird
+
+extension ServerResponder {
+    /// `POST /_storage/upload/`: a presigned POST, streamed to a temporary file while hashing MD5.
+    func upload(_ request: Request, context: ServerContext, fault: FaultDecision) async throws -> Response {
+        guard let lengthText = request.headers[.contentLength], let length = Int64(lengthText), length >= 0 else {
+            throw StorageError(
+                status: .lengthRequired, code: "MissingContentLength",
+                message: "You must provide the Content-Length HTTP header.")
+        }
+        guard length <= state.limits.maxUploadSize + Int64(MultipartParser.maxFieldBytes + 64 * 1024) else {
+            throw Self.entityTooLarge
+        }
+        guard let boundary = MultipartParser.boundary(contentType: request.headers[.contentType] ?? "") else {
+            throw StorageError(
+                status: .preconditionFailed, code: "PreconditionFailed",
+                message: "Bucket POST must be of the enclosure-type multipart/form-data")
+        }
+        let sink = try HashingFileWriter(path: state.store.temporaryPath())
+        defer { sink.discard() }
+        var parser = MultipartParser(boundary: boundary)
+        var fields: [(name: String, value: String)] = []
+        var permit: Result<UploadPermit, StorageError>?
+        var received: Int64 = 0
+        let now = state.clock.now
+        do {
+            for try await buffer in request.body {
+                received += Int64(buffer.readableBytes)
+                if fault.reset && received >= length / 2 {
+                    await context.resetConnection()
+                    throw ConnectionReset()
+                }
+                try buffer.withUnsafeReadableBytes { bytes in
+                    try parser.feed(bytes) { event in
+                        switch event {
+                        case .field(let name, let value):
+                            fields.append((name, value))
+                        case .fileStart:
+                            // Checked before any byte is kept; a refused upload is read to its end and dropped.
+                            permit = Result { () throws(StorageError) in try state.signer.permit(fields: fields, now: now) }
+                        case .fileData(let slice):
+                            if case .success = permit { try sink.write(slice) }
+                        case .fileEnd:
+                            break
+                        }
+                    }
+                }
+            }
+        } catch let malformed as MultipartParser.Malformed {
+            throw StorageError.malformed("The body of your POST request is not well-formed multipart/form-data: \(malformed.reason).")
+        }
+        guard parser.isComplete else {
+            throw StorageError.malformed("The body of your POST request is not well-formed multipart/form-data.")
+        }
+        guard let permit else {
+            throw StorageError.invalidArgument("POST requires exactly one file upload per request.")
+        }
+        let allowed = try permit.get()
+        guard sink.size <= allowed.sizeRange.upperBound else { throw Self.entityTooLarge }
+        guard sink.size >= allowed.sizeRange.lowerBound else {
+            throw StorageError(
+                status: .badRequest, code: "EntityTooSmall",
+                message: "Your proposed upload is smaller than the minimum allowed size")
+        }
+        let md5 = try sink.finish()
+        try state.store.commitBlob(
+            temporaryPath: sink.path, key: allowed.key, size: sink.size, md5: md5, contentType: allowed.contentType,
+            now: state.clock.now)
+        if case .serverError = fault.status { throw StorageError.internalError }
+        var headers: HTTPFields = [:]
+        headers[.eTag] = "\"\(md5)\""
+        let location = "\(baseURL(request))/_storage/objects/\(allowed.key)"
+        headers[.location] = location
+        switch allowed.successStatus {
+        case 201:
+            headers[.contentType] = "application/xml"
+            let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse><Location>\(XML.escape(location))</Location>"
+                + "<Bucket>local</Bucket><Key>\(XML.escape(allowed.key))</Key><ETag>&quot;\(md5)&quot;</ETag></PostResponse>"
+            return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
+        case 200:
+            return Response(status: .ok, headers: headers)
+        default:
+            return Response(status: .noContent, headers: headers)
+        }
+    }
+
+    static let entityTooLarge = StorageError(
+        status: .badRequest, code: "EntityTooLarge", message: "Your proposed upload exceeds the maximum allowed size")
+}

@@ -1,0 +1,103 @@
+import Crypto
+import Foundation
+
+/// A file being written, with the MD5 (and optionally the CRC-32) of what went in. Small appends are buffered.
+final class HashingFileWriter {
+    let path: String
+    private var descriptor: Int32
+    private var hasher = Insecure.MD5()
+    private var crc: CRC32?
+    private var buffer: [UInt8] = []
+    private(set) var size: Int64 = 0
+
+    init(path: String, computeCRC: Bool = false) throws {
+        self.path = path
+        crc = computeCRC ? CRC32() : nil
+        descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        buffer.reserveCapacity(Self.bufferSize)
+    }
+
+    static let bufferSize = 256 * 1024
+
+    var crc32: UInt32 { crc?.value ?? 0 }
+
+    func append(_ text: String) throws {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= Self.bufferSize { try flush() }
+    }
+
+    func append(bytes: [UInt8]) throws {
+        buffer.append(contentsOf: bytes)
+        if buffer.count >= Self.bufferSize { try flush() }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try flush()
+        try writeThrough(bytes)
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeThrough($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeThrough(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count > 0 else { return }
+        hasher.update(bufferPointer: bytes)
+        crc?.update(bytes)
+        var offset = 0
+        while offset < bytes.count {
+            let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            offset += written
+        }
+        size += Int64(bytes.count)
+    }
+
+    /// Flushes and closes the file and returns the hex MD5; the file stays for the caller to take.
+    func finish() throws -> String {
+        try flush()
+        close(descriptor)
+        descriptor = -1
+        return hasher.finalize().hexString
+    }
+
+    /// Closes and deletes the file unless it was taken (moved) already.
+    func discard() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+        unlink(path)
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
+}
+
+/// CRC-32 (IEEE), as zip needs it.
+struct CRC32 {
+    private(set) var value: UInt32 = 0
+
+    private static let table: [UInt32] = (0..<256).map { index in
+        var c = UInt32(index)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var c = ~value
+        Self.table.withUnsafeBufferPointer { table in
+            for byte in bytes { c = table[Int((c ^ UInt32(byte)) & 0xFF)] ^ (c >> 8) }
+        }
+        value = ~c
+    }
+
+    static func of(_ bytes: [UInt8]) -> UInt32 {
+        var crc = CRC32()
+        bytes.withUnsafeBytes { crc.update($0) }
+        return crc.value
+    }
+}

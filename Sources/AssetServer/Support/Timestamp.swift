@@ -1,0 +1,142 @@
+import Foundation
+
+/// Microseconds since 1970 in UTC: the resolution of every stored time.
+typealias Micros = Int64
+
+enum Timestamp {
+    static let microsPerSecond: Int64 = 1_000_000
+    static let microsPerDay: Int64 = 86_400 * microsPerSecond
+
+    static func micros(_ date: Date) -> Micros {
+        Micros((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    /// `2024-11-15T20:42:47.670046Z`, or `2024-11-15T20:42:47Z` when the fraction is zero.
+    static func iso(_ micros: Micros) -> String {
+        let (seconds, fraction) = floorDivide(micros, microsPerSecond)
+        var out = dateTime(seconds)
+        if fraction != 0 { out += "." + pad(Int(fraction), 6) }
+        return out + "Z"
+    }
+
+    /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
+    static func date(day: Int64) -> String {
+        String(dateTime(day * 86_400).prefix(10))
+    }
+
+    static func day(_ micros: Micros) -> Int64 { floorDivide(micros, microsPerDay).0 }
+
+    /// `20240101T000000Z`, the form of `x-amz-date`.
+    static func amzDate(_ micros: Micros) -> String {
+        let text = dateTime(floorDivide(micros, microsPerSecond).0)
+        return text.filter { $0 != "-" && $0 != ":" } + "Z"
+    }
+
+    static func parseAmzDate(_ text: String) -> Micros? {
+        let chars = Array(text)
+        guard chars.count == 16, chars[8] == "T", chars[15] == "Z" else { return nil }
+        let iso = "\(String(chars[0..<4]))-\(String(chars[4..<6]))-\(String(chars[6..<8]))T"
+            + "\(String(chars[9..<11])):\(String(chars[11..<13])):\(String(chars[13..<15]))Z"
+        return parseISO(iso)
+    }
+
+    /// Day number of a strict `YYYY-MM-DD`.
+    static func parseDate(_ text: String) -> Int64? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
+        else { return nil }
+        return daysFromCivil(year: year, month: month, day: day)
+    }
+
+    /// ISO 8601: a date (midnight UTC), or a date-time with optional fraction and a `Z` or `±HH:MM` offset
+    /// (none means UTC).
+    static func parseISO(_ text: String) -> Micros? {
+        if let day = parseDate(text) { return day * microsPerDay }
+        let chars = Array(text)
+        guard chars.count >= 19, chars[10] == "T" || chars[10] == " ", let day = parseDate(String(chars[0..<10])),
+            chars[13] == ":", chars[16] == ":",
+            let hour = Int(String(chars[11..<13])), let minute = Int(String(chars[14..<16])),
+            let second = Int(String(chars[17..<19])), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var fraction: Int64 = 0
+        if index < chars.count, chars[index] == "." {
+            index += 1
+            var digits = ""
+            while index < chars.count, chars[index].isASCII, chars[index].isNumber {
+                digits.append(chars[index])
+                index += 1
+            }
+            guard !digits.isEmpty else { return nil }
+            let six = String((digits + "000000").prefix(6))
+            fraction = Int64(six)!
+        }
+        var offsetSeconds: Int64 = 0
+        let rest = String(chars[index...])
+        if rest == "Z" || rest.isEmpty {
+            offsetSeconds = 0
+        } else if rest.count == 6, let sign = rest.first, sign == "+" || sign == "-",
+            Array(rest)[3] == ":", let oh = Int(rest.dropFirst().prefix(2)), let om = Int(rest.suffix(2))
+        {
+            offsetSeconds = Int64((oh * 60 + om) * 60) * (sign == "-" ? -1 : 1)
+        } else {
+            return nil
+        }
+        let seconds = day * 86_400 + Int64(hour * 3600 + minute * 60 + second) - offsetSeconds
+        return seconds * microsPerSecond + fraction
+    }
+
+    // MARK: Civil calendar (proleptic Gregorian, H. Hinnant's algorithms)
+
+    private static func dateTime(_ seconds: Int64) -> String {
+        let (days, secondOfDay) = floorDivide(seconds, 86_400)
+        let (year, month, day) = civil(fromDays: days)
+        let hour = Int(secondOfDay / 3600), minute = Int(secondOfDay / 60 % 60), second = Int(secondOfDay % 60)
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+
+    private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
+        var q = a / b
+        var r = a % b
+        if r < 0 { q -= 1; r += b }
+        return (q, r)
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    private static func daysFromCivil(year: Int, month: Int, day: Int) -> Int64 {
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let m = Int64(month), d = Int64(day)
+        let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    private static func civil(fromDays days: Int64) -> (Int, Int, Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
+        return (Int(y), Int(m), Int(d))
+    }
+}

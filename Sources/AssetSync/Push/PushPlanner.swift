@@ -1,0 +1,135 @@
+import Foundation
+import PixieBrix
+
+/// How a push checks its uploads.
+public enum VerifyMode: String, Sendable, CaseIterable {
+    /// `GET ?meta=true` shows the asset uploaded under its filename; storage's `ETag` equals the MD5.
+    case meta
+    /// Also downloads the asset and compares its SHA-256 with the file's.
+    case content
+}
+
+public struct PushOptions: Sendable {
+    /// Files in flight at once.
+    public var transfers: Int = 8
+    public var verify: VerifyMode = .meta
+    public var include: [String] = []
+    public var exclude: [String] = []
+    /// Bytes per second per upload, if capped.
+    public var bandwidthLimit: Int?
+
+    public init() {}
+}
+
+/// What a push would do.
+public struct PushPlan: Sendable {
+    /// New or changed files to upload.
+    public var uploads: [LocalFile] = []
+    /// Files whose interrupted jobs pick up where they were.
+    public var resumed: [String] = []
+    /// Files already in sync.
+    public var unchanged = 0
+    /// Files found on the server (without a manifest) and recorded as present.
+    public var presentRemotely: [String] = []
+    public var problems: [ScanProblem] = []
+    public var skippedLinks = 0
+
+    public var bytes: Int64 { uploads.reduce(0) { $0 + $1.size } }
+}
+
+/// Scans the folder and decides what to upload: new or changed files by the manifest, or, with
+/// no manifest yet, by the remote listing (same filename and same length counts as present).
+struct PushPlanner {
+    let folder: String
+    let database: String
+    let client: PixieBrixClient
+    let store: StateStore
+    let options: PushOptions
+
+    func plan() async throws -> PushPlan {
+        var alwaysIgnored: Set<String> = []
+        let statePath = URL(fileURLWithPath: store.path).standardizedFileURL.path
+        let root = URL(fileURLWithPath: folder).standardizedFileURL.path + "/"
+        if statePath.hasPrefix(root) {
+            let relative = String(statePath.dropFirst(root.count))
+            alwaysIgnored = [relative, relative + "-wal", relative + "-shm", relative + ".lock"]
+        }
+        let rules = IgnoreRules(include: options.include, exclude: options.exclude, alwaysIgnored: alwaysIgnored)
+        let scan = try LocalScanner(root: folder, rules: rules).scan()
+        let manifest = try store.manifest()
+        let active = try store.activePushJobs()
+
+        var plan = PushPlan(problems: scan.problems, skippedLinks: scan.skippedLinks)
+        for file in scan.files {
+            if let job = active[file.path] {
+                if job.size == file.size && job.mtimeNs == file.mtimeNs {
+                    plan.resumed.append(file.path)
+                } else {
+                    plan.uploads.append(file)
+                }
+                continue
+            }
+            if let entry = manifest[file.path], entry.size == file.size, entry.mtimeNs == file.mtimeNs {
+                plan.unchanged += 1
+                continue
+            }
+            plan.uploads.append(file)
+        }
+        if manifest.isEmpty && !plan.uploads.isEmpty {
+            let present = try await presentRemotely(plan.uploads)
+            plan.presentRemotely = present.map(\.path).sorted()
+            let presentPaths = Set(plan.presentRemotely)
+            plan.uploads.removeAll { presentPaths.contains($0.path) }
+            try store.saveManifest(present)
+        }
+        return plan
+    }
+
+    /// Candidates that the server already holds: the newest uploaded asset with the same filename
+    /// has the same length (and, when storage tells it, the same MD5).
+    private func presentRemotely(_ candidates: [LocalFile]) async throws -> [ManifestEntry] {
+        var newest: [String: Asset] = [:]
+        let wanted = Set(candidates.map(\.path))
+        try await client.assets(database: database) { page in
+            for asset in page where asset.isUploaded && wanted.contains(asset.filename) {
+                if let known = newest[asset.filename], known.createdAt >= asset.createdAt { continue }
+                newest[asset.filename] = asset
+            }
+        }
+        let matches = candidates.compactMap { file in newest[file.path].map { (file, $0) } }
+        guard !matches.isEmpty else { return [] }
+        let (client, database, folder) = (self.client, self.database, self.folder)
+        return try await matches.concurrentCompactMap(limit: options.transfers) { file, asset -> ManifestEntry? in
+            let location = try await client.downloadLocation(database: database, id: asset.id)
+            let remote = try await client.remoteObjectInfo(location)
+            guard remote.length == file.size else { return nil }
+            guard let digest = try? FileDigest.of(path: folder + "/" + file.path), digest.size == file.size else { return nil }
+            if let etag = remote.etag, etag != digest.md5 { return nil }
+            return ManifestEntry(path: file.path, size: file.size, mtimeNs: file.mtimeNs, md5: digest.md5,
+                                 sha256: digest.sha256, assetId: asset.id, etag: remote.etag, syncedAt: Date())
+        }
+    }
+}
+
+extension Sequence where Element: Sendable {
+    /// Maps with at most `limit` tasks at a time, keeping the non-nil results (in no particular order).
+    func concurrentCompactMap<T: Sendable>(limit: Int, _ transform: @escaping @Sendable (Element) async throws -> T?)
+        async throws -> [T] {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            var results: [T] = []
+            var iterator = makeIterator()
+            var running = 0
+            while running < Swift.max(1, limit), let element = iterator.next() {
+                group.addTask { try await transform(element) }
+                running += 1
+            }
+            while let result = try await group.next() {
+                if let result { results.append(result) }
+                if let element = iterator.next() {
+                    group.addTask { try await transform(element) }
+                }
+            }
+            return results
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Logging
+import PixieBrix
+import Transfer
+
+/// Pushes a folder to a database: scan, plan, enqueue, run the lifecycle, report.
+///
+/// ```swift
+/// let pusher = Pusher(folder: "./images", database: id, client: client, store: store)
+/// let summary = try await pusher.push()
+/// ```
+public struct Pusher: Sendable {
+    public let folder: String
+    public let database: String
+    public let client: PixieBrixClient
+    public let store: StateStore
+    public var options: PushOptions
+    public var reporter: any SyncReporter
+    public var logger: Logger
+
+    public init(folder: String, database: String, client: PixieBrixClient, store: StateStore,
+                options: PushOptions = PushOptions(), reporter: any SyncReporter = SilentReporter(),
+                logger: Logger = .silent("assets.push")) {
+        self.folder = folder
+        self.database = database
+        self.client = client
+        self.store = store
+        self.options = options
+        self.reporter = reporter
+        self.logger = logger
+    }
+
+    private var planner: PushPlanner {
+        PushPlanner(folder: folder, database: database, client: client, store: store, options: options)
+    }
+
+    /// What a push would upload; changes nothing but the manifest's record of files found remotely.
+    public func plan() async throws -> PushPlan {
+        try await planner.plan()
+    }
+
+    /// Plans, enqueues and runs; returns the outcome. Files that fail are recorded, the others go on.
+    public func push() async throws -> SyncSummary {
+        let started = Date()
+        try store.pruneDonePushes()
+        let plan = try await plan()
+        for problem in plan.problems { reporter.report(.failed(path: problem.path, reason: problem.reason)) }
+        if plan.skippedLinks > 0 { reporter.report(.notice("skipped \(plan.skippedLinks) symbolic link(s)")) }
+        let orphansBefore = try store.orphans().count
+        reporter.report(.planned(files: plan.uploads.count + plan.resumed.count, bytes: plan.bytes,
+                                 unchanged: plan.unchanged + plan.presentRemotely.count))
+        let unreadable = try await enqueue(plan.uploads)
+        var summary = try await PushRunner(folder: folder, database: database, client: client, store: store,
+                                           options: options, reporter: reporter, logger: logger).run()
+        summary.planned = plan.uploads.count + plan.resumed.count
+        summary.unchanged = plan.unchanged + plan.presentRemotely.count
+        summary.failed += plan.problems.count + unreadable
+        summary.orphans = try store.orphans().count - orphansBefore
+        summary.seconds = Date().timeIntervalSince(started)
+        reporter.report(.summary(summary))
+        return summary
+    }
+
+    /// Hashes and queues new or changed files, two at a time (hashing is bound by one core each).
+    /// Returns how many files could not be read.
+    private func enqueue(_ files: [LocalFile]) async throws -> Int {
+        let (folder, store, reporter) = (self.folder, self.store, self.reporter)
+        return try await files.concurrentCompactMap(limit: 2) { file -> Bool? in
+            do {
+                let digest = try FileDigest.of(path: folder + "/" + file.path)
+                try store.enqueuePush(file, digest: digest)
+            } catch let error as SyncError {
+                throw error
+            } catch {
+                let reason = "cannot read the file: \(Self.describe(error))"
+                try store.recordUnpushable(path: file.path, size: file.size, mtimeNs: file.mtimeNs, reason: reason)
+                reporter.report(.failed(path: file.path, reason: reason))
+                return true
+            }
+            return nil
+        }.count
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? CocoaError, error.code == .fileReadNoPermission { return "permission denied" }
+        return (error as NSError).localizedDescription
+    }
+}

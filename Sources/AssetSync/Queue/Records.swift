@@ -1,0 +1,97 @@
+import Foundation
+import GRDB
+
+/// A file to push, and how far its lifecycle got. One row per file and push of it.
+public struct PushJob: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "push_jobs"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    /// The path relative to the pushed folder, with `/`: also the remote filename.
+    public var path: String
+    public var size: Int64
+    public var mtimeNs: Int64
+    public var md5: String
+    public var sha256: String
+    public var state: PushState
+    public var assetId: String?
+    public var uploadUrl: String?
+    /// The presigned POST fields as a JSON array of `[name, value]` pairs, in the server's order.
+    public var uploadFields: String?
+    public var issuedAt: Date?
+    public var etag: String?
+    /// Upload URLs that expired or were refused, so a fresh create was made.
+    public var recreations: Int
+    public var error: String?
+    /// The state the job failed in, restored by `assets retry`.
+    public var failedState: PushState?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// What the last verified sync of a path left: lets an unchanged tree re-sync from `stat` alone.
+public struct ManifestEntry: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "manifest"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var path: String
+    public var size: Int64
+    public var mtimeNs: Int64
+    public var md5: String
+    public var sha256: String?
+    public var assetId: String
+    public var etag: String?
+    public var syncedAt: Date
+}
+
+/// A file to pull, and how far its download got.
+public struct PullJob: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "pull_jobs"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    /// The local path relative to the folder (the sanitized remote filename).
+    public var path: String
+    public var assetId: String
+    public var state: PullState
+    /// Bytes in the `.part` file when the state was last committed.
+    public var bytes: Int64
+    public var size: Int64?
+    public var etag: String?
+    public var error: String?
+    public var failedState: PullState?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}
+
+/// The states of one file's pull: `queued → downloading → verifying → done`, or `failed`.
+public enum PullState: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+    case queued, downloading, verifying, done, failed
+
+    public var isTerminal: Bool { self == .done || self == .failed }
+}
+
+extension PushState: DatabaseValueConvertible {}
+
+/// An asset created but never marked uploaded: never downloadable, kept for the record.
+public struct Orphan: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "orphans"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+    public var id: Int64?
+    public var path: String
+    /// Nil when the process died during the create, so the id never reached us.
+    public var assetId: String?
+    public var reason: String
+    public var createdAt: Date
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+}

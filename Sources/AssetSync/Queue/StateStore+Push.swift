@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+
+extension StateStore {
+    /// Queues a file's content for upload. An active job for the same path keeps its progress when
+    /// the content is the same, and starts over (its asset, if any, becomes an orphan) when not.
+    public func enqueuePush(_ file: LocalFile, digest: FileDigest) throws {
+        try pool.write { db in
+            let now = Date()
+            try PushJob.filter(Column("path") == file.path).filter(Column("state") == PushState.failed).deleteAll(db)
+            if var active = try PushJob.filter(Column("path") == file.path)
+                .filter(PushState.active.contains(Column("state"))).fetchOne(db) {
+                if active.md5 == digest.md5 && active.size == digest.size {
+                    if active.mtimeNs != file.mtimeNs {
+                        active.mtimeNs = file.mtimeNs
+                        active.updatedAt = now
+                        try active.update(db)
+                    }
+                    return
+                }
+                try Self.restart(&active, size: digest.size, mtimeNs: file.mtimeNs, digest: digest,
+                                 reason: "the file changed before its upload finished", db: db)
+                return
+            }
+            var job = PushJob(id: nil, path: file.path, size: digest.size, mtimeNs: file.mtimeNs, md5: digest.md5,
+                              sha256: digest.sha256, state: .queued, recreations: 0, createdAt: now, updatedAt: now)
+            try job.insert(db)
+        }
+    }
+
+    /// Records a file that cannot be pushed at all (unreadable, bad name) as a failed job.
+    public func recordUnpushable(path: String, size: Int64, mtimeNs: Int64, reason: String) throws {
+        try pool.write { db in
+            let now = Date()
+            try PushJob.filter(Column("path") == path).filter(Column("state") != PushState.done).deleteAll(db)
+            var job = PushJob(id: nil, path: path, size: size, mtimeNs: mtimeNs, md5: "", sha256: "", state: .failed,
+                              recreations: 0, error: reason, failedState: .queued, createdAt: now, updatedAt: now)
+            try job.insert(db)
+        }
+    }
+
+    /// Active jobs with an id above `id`, oldest first: the scheduler's next batch.
+    public func activePushJobs(after id: Int64, limit: Int) throws -> [PushJob] {
+        try pool.read { db in
+            try PushJob.filter(PushState.active.contains(Column("state"))).filter(Column("id") > id)
+                .order(Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+
+    public func activePushJobs() throws -> [String: PushJob] {
+        try pool.read { db in
+            let jobs = try PushJob.filter(PushState.active.contains(Column("state"))).fetchAll(db)
+            return Dictionary(jobs.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    /// Commits a job's new state with the changes made to it.
+    public func commit(_ job: inout PushJob, state: PushState) throws {
+        job.state = state
+        job.updatedAt = Date()
+        let copy = job
+        try pool.write { db in try copy.update(db) }
+    }
+
+    /// Commits `done` and the manifest entry in one transaction.
+    public func finish(_ job: inout PushJob) throws {
+        job.state = .done
+        job.error = nil
+        job.updatedAt = Date()
+        let copy = job
+        try pool.write { db in
+            try copy.update(db)
+            try ManifestEntry(path: copy.path, size: copy.size, mtimeNs: copy.mtimeNs, md5: copy.md5, sha256: copy.sha256,
+                              assetId: copy.assetId ?? "", etag: copy.etag, syncedAt: copy.updatedAt).save(db)
+        }
+    }
+
+    public func fail(_ job: inout PushJob, reason: String) throws {
+        job.failedState = job.state
+        job.error = reason
+        try commit(&job, state: .failed)
+    }
+
+    /// Starts a job over with the file's current content; its asset, if any, becomes an orphan.
+    public func restart(_ job: inout PushJob, size: Int64, mtimeNs: Int64, digest: FileDigest, reason: String) throws {
+        var copy = job
+        try pool.write { db in try Self.restart(&copy, size: size, mtimeNs: mtimeNs, digest: digest, reason: reason, db: db) }
+        job = copy
+    }
+
+    private static func restart(_ job: inout PushJob, size: Int64, mtimeNs: Int64, digest: FileDigest?, reason: String,
+                                db: GRDB.Database) throws {
+        if let assetId = job.assetId {
+            var orphan = Orphan(id: nil, path: job.path, assetId: assetId, reason: reason, createdAt: Date())
+            try orphan.insert(db)
+        }
+        job.size = size
+        job.mtimeNs = mtimeNs
+        if let digest {
+            job.md5 = digest.md5
+            job.sha256 = digest.sha256
+        }
+        job.state = .queued
+        job.assetId = nil
+        job.uploadUrl = nil
+        job.uploadFields = nil
+        job.issuedAt = nil
+        job.etag = nil
+        job.error = nil
+        job.updatedAt = Date()
+        try job.update(db)
+    }
+
+    /// Drops a job's upload URL so that the next step creates a fresh asset (the old one is an orphan).
+    public func recreate(_ job: inout PushJob, reason: String) throws {
+        var copy = job
+        try pool.write { db in
+            let recreations = copy.recreations + 1
+            try Self.restart(&copy, size: copy.size, mtimeNs: copy.mtimeNs, digest: nil, reason: reason, db: db)
+            copy.recreations = recreations
+            try copy.update(db)
+        }
+        job = copy
+    }
+
+    public func recordOrphan(path: String, assetId: String?, reason: String) throws {
+        try pool.write { db in
+            var orphan = Orphan(id: nil, path: path, assetId: assetId, reason: reason, createdAt: Date())
+            try orphan.insert(db)
+        }
+    }
+
+    /// Puts failed push jobs back where they failed; returns how many.
+    public func retryFailedPushes() throws -> Int {
+        try pool.write { db in
+            let failed = try PushJob.filter(Column("state") == PushState.failed).fetchAll(db)
+            var count = 0
+            for var job in failed {
+                let busy = try PushJob.filter(Column("path") == job.path)
+                    .filter(PushState.active.contains(Column("state"))).fetchCount(db) > 0
+                if busy {
+                    try job.delete(db)
+                    continue
+                }
+                job.state = job.failedState ?? .queued
+                job.failedState = nil
+                job.error = nil
+                job.updatedAt = Date()
+                try job.update(db)
+                count += 1
+            }
+            return count
+        }
+    }
+
+    public func pushCounts() throws -> [PushState: Int] {
+        try stateCounts(table: PushJob.databaseTableName)
+    }
+
+    public func failedPushes() throws -> [PushJob] {
+        try pool.read { db in try PushJob.filter(Column("state") == PushState.failed).order(Column("path")).fetchAll(db) }
+    }
+
+    /// Forgets finished jobs from earlier runs: the manifest keeps what they achieved.
+    public func pruneDonePushes() throws {
+        try pool.write { db in _ = try PushJob.filter(Column("state") == PushState.done).deleteAll(db) }
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import GRDB
+
+/// The durable state of syncing one folder with one database: the job queues, the manifest and
+/// the orphans, in SQLite (WAL) through GRDB.
+///
+/// Each lifecycle transition is its own short transaction, committed before the step it guards.
+/// One process at a time owns a state file: ``open(path:)`` takes an exclusive lock beside it.
+public final class StateStore: Sendable {
+    public let path: String
+    let pool: DatabasePool
+    private let lock: FileLock
+
+    public static func open(path: String) throws -> StateStore {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let lock = try FileLock(path: path + ".lock")
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        configuration.busyMode = .timeout(10)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try StateStore.migrator.migrate(pool)
+        } catch {
+            throw SyncError(kind: .stateFile, message: "cannot open the state file \(path): \(error)")
+        }
+        return StateStore(path: path, pool: pool, lock: lock)
+    }
+
+    private init(path: String, pool: DatabasePool, lock: FileLock) {
+        self.path = path
+        self.pool = pool
+        self.lock = lock
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "meta") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "manifest") { t in
+                t.primaryKey("path", .text)
+                t.column("size", .integer).notNull()
+                t.column("mtime_ns", .integer).notNull()
+                t.column("md5", .text).notNull()
+                t.column("sha256", .text)
+                t.column("asset_id", .text).notNull()
+                t.column("etag", .text)
+                t.column("synced_at", .datetime).notNull()
+            }
+            try db.create(table: "push_jobs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("path", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("mtime_ns", .integer).notNull()
+                t.column("md5", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("asset_id", .text)
+                t.column("upload_url", .text)
+                t.column("upload_fields", .text)
+                t.column("issued_at", .datetime)
+                t.column("etag", .text)
+                t.column("recreations", .integer).notNull().defaults(to: 0)
+                t.column("error", .text)
+                t.column("failed_state", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(index: "push_jobs_by_state", on: "push_jobs", columns: ["state", "id"])
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX push_jobs_one_active_per_path ON push_jobs(path)
+                WHERE state NOT IN ('done', 'failed')
+                """)
+            try db.create(table: "pull_jobs") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("path", .text).notNull()
+                t.column("asset_id", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("bytes", .integer).notNull().defaults(to: 0)
+                t.column("size", .integer)
+                t.column("etag", .text)
+                t.column("error", .text)
+                t.column("failed_state", .text)
+                t.column("created_at", .datetime).notNull()
+                t.column("updated_at", .datetime).notNull()
+            }
+            try db.create(index: "pull_jobs_by_state", on: "pull_jobs", columns: ["state", "id"])
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX pull_jobs_one_active_per_path ON pull_jobs(path)
+                WHERE state NOT IN ('done', 'failed')
+                """)
+            try db.create(table: "orphans") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("path", .text).notNull()
+                t.column("asset_id", .text)
+                t.column("reason", .text).notNull()
+                t.column("created_at", .datetime).notNull()
+            }
+        }
+        return migrator
+    }
+
+    // MARK: Meta
+
+    public func meta(_ key: String) throws -> String? {
+        try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
+    // MARK: Manifest
+
+    public func manifest() throws -> [String: ManifestEntry] {
+        try pool.read { db in
+            Dictionary(try ManifestEntry.fetchAll(db).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    public func saveManifest(_ entries: [ManifestEntry]) throws {
+        try pool.write { db in
+            for entry in entries { try entry.save(db) }
+        }
+    }
+
+    /// Jobs of a table by state.
+    func stateCounts<State: RawRepresentable<String> & Hashable>(table: String) throws -> [State: Int] {
+        try pool.read { db in
+            var counts: [State: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM \(table) GROUP BY state") {
+                if let state = State(rawValue: row["state"]) { counts[state] = row["n"] }
+            }
+            return counts
+        }
+    }
+
+    // MARK: Orphans
+
+    public func orphans() throws -> [Orphan] {
+        try pool.read { db in try Orphan.order(Column("id")).fetchAll(db) }
+    }
+}

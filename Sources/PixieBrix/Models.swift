@@ -1,0 +1,87 @@
+import Foundation
+import Transfer
+
+/// A PixieBrix database.
+public struct Database: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    public var organizationID: String?
+    public var type: String
+    public var createdAt: Date
+    public var lastWriteAt: Date?
+    public var numRecords: Int
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, type
+        case organizationID = "organization_id"
+        case createdAt = "created_at"
+        case lastWriteAt = "last_write_at"
+        case numRecords = "num_records"
+    }
+}
+
+/// A database asset: metadata of one stored file.
+public struct Asset: Codable, Sendable, Equatable {
+    public var id: String
+    public var downloadURL: String
+    /// The original filename, which may contain `/`.
+    public var filename: String
+    public var isUploaded: Bool
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, filename
+        case downloadURL = "download_url"
+        case isUploaded = "is_uploaded"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+    }
+}
+
+/// An S3-style presigned POST: where to send the bytes and the form fields to send before them.
+public struct PresignedPost: Sendable, Equatable {
+    public var url: URL
+    /// The form fields in the order the server gave them.
+    public var fields: [MultipartForm.Field]
+
+    public init(url: URL, fields: [MultipartForm.Field]) {
+        self.url = url
+        self.fields = fields
+    }
+}
+
+/// A created asset with its presigned POST.
+public struct AssetUpload: Sendable, Equatable {
+    public var asset: Asset
+    public var post: PresignedPost
+}
+
+/// Decoding and encoding of the API's timestamps: ISO 8601 in UTC, with or without a fraction.
+public enum Timestamp {
+    public static func parse(_ text: String) -> Date? {
+        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+        return try? Date.ISO8601FormatStyle().parse(text)
+    }
+
+    public static func format(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    static let decoding = JSONDecoder.DateDecodingStrategy.custom { decoder in
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let date = parse(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 timestamp: \(text)")
+        }
+        return date
+    }
+}
+
+extension JSONDecoder {
+    static let api: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = Timestamp.decoding
+        return decoder
+    }()
+}

@@ -1,0 +1,61 @@
+/// Slows every request to one host down when that host says it is overloaded, not just the
+/// request that heard it.
+///
+/// An overload answer (`429`, or `503` with `Retry-After`) pauses new attempts to the host until
+/// the `Retry-After` has passed and halves the requests allowed in flight there; each success
+/// then allows one more, back up to the ceiling (additive increase, multiplicative decrease).
+actor HostThrottle {
+    private struct Host {
+        var limit: Int
+        var inFlight = 0
+        var pausedUntil: ContinuousClock.Instant?
+        var waiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private var hosts: [String: Host] = [:]
+    private let ceiling: Int
+    private let clock = ContinuousClock()
+
+    init(ceiling: Int) {
+        self.ceiling = max(1, ceiling)
+    }
+
+    /// Waits until the host is not paused and has room for one more request, then takes it.
+    func acquire(_ host: String) async {
+        while true {
+            let state = hosts[host, default: Host(limit: ceiling)]
+            if let until = state.pausedUntil, until > clock.now {
+                try? await Task.sleep(until: until, clock: clock)
+                continue
+            }
+            if state.inFlight < state.limit || Task.isCancelled {
+                hosts[host, default: Host(limit: ceiling)].inFlight += 1
+                return
+            }
+            await withCheckedContinuation { hosts[host, default: Host(limit: ceiling)].waiters.append($0) }
+        }
+    }
+
+    /// Gives the request's place back and learns from how the host answered.
+    func release(_ host: String, overloaded: Bool, retryAfter: Duration?) {
+        var state = hosts[host, default: Host(limit: ceiling)]
+        state.inFlight = max(0, state.inFlight - 1)
+        if overloaded {
+            state.limit = max(1, min(state.limit, state.inFlight + 1) / 2)
+            let until = clock.now + (retryAfter ?? .seconds(1))
+            if state.pausedUntil.map({ $0 < until }) ?? true { state.pausedUntil = until }
+        } else if state.limit < ceiling {
+            state.limit += 1
+        }
+        // Waiters re-check the pause and the limit themselves.
+        let waiters = state.waiters
+        state.waiters = []
+        hosts[host] = state
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// The requests currently allowed in flight to a host (for tests and diagnostics).
+    func limit(of host: String) -> Int {
+        hosts[host]?.limit ?? ceiling
+    }
+}

@@ -1,0 +1,113 @@
+import AssetSync
+import Foundation
+import PixieBrix
+import Testing
+import TestSupport
+
+/// Kills `assets push` and `assets pull` with SIGKILL at random moments and checks that a final
+/// run finishes with nothing lost and nothing duplicated.
+@Suite("crash safety of the built binary", .serialized)
+struct CrashSafetyTests {
+    /// Kills that must land while the process runs; attempts are bounded.
+    static let kills = 30
+    static let maxAttempts = 90
+
+    @Test("push of 300 files killed 30 times: every file ends with exactly one uploaded asset, bytes equal")
+    func pushSurvivesKills() async throws {
+        // Added latency keeps each run long enough that the kills land at every step of the lifecycle.
+        try await withFixture(faults: "latency=15ms") { fixture in
+            let source = try fixture.scratch.folder("source")
+            var random = SeededGenerator(seed: 2024)
+            for index in 0..<300 {
+                let size = index % 50 == 0 ? 1_500_000 : Int.random(in: 0...60_000, using: &random)
+                try write(pseudoRandomBytes(size, seed: UInt64(index)), to: source + "/d\(index % 7)/file \(index).bin")
+            }
+            let expected = try treeDigest(source)
+            let arguments = ["push", source, "--database", fixture.database, "--url", fixture.server.url.absoluteString,
+                             "--state", fixture.scratch.path("push.sqlite"), "--quiet"]
+            let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
+            var killedMidRun = 0
+            var attempts = 0
+            while killedMidRun < Self.kills && attempts < Self.maxAttempts {
+                attempts += 1
+                let running = try CLI.start(arguments, environment: environment)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 30...400, using: &random)))
+                running.kill()
+                if await running.wait().signalled { killedMidRun += 1 }
+            }
+            #expect(killedMidRun >= Self.kills)
+            let final = try await CLI.run(arguments, environment: environment)
+            #expect(final.status == 0, "final push: \(final.stderr)")
+
+            let assets = try await fixture.client.assets(database: fixture.database)
+            let uploaded = Dictionary(grouping: assets.filter(\.isUploaded), by: \.filename)
+            #expect(Set(uploaded.keys) == Set(expected.keys))
+            let duplicated = uploaded.filter { $0.value.count != 1 }.keys.sorted()
+            #expect(duplicated.isEmpty, "files with more than one uploaded asset: \(duplicated)")
+            let orphans = assets.filter { !$0.isUploaded }.count
+            print("push crash test: \(killedMidRun) of \(attempts) runs killed mid-run, \(orphans) orphan asset(s), "
+                + "\(uploaded.count) files uploaded once")
+
+            let target = try fixture.scratch.folder("check")
+            let pulled = try await fixture.puller(target, store: try fixture.store("check.sqlite")).pull()
+            #expect(pulled.failed == 0)
+            #expect(try treeDigest(target) == expected)
+        }
+    }
+
+    @Test("pull killed 30 times: no .part left, bytes equal, resumed downloads keep their bytes")
+    func pullSurvivesKills() async throws {
+        try await withFixture(faults: "latency=5ms") { fixture in
+            let source = try fixture.scratch.folder("source")
+            var random = SeededGenerator(seed: 77)
+            for index in 0..<300 {
+                let size = index % 30 == 0 ? 4_000_000 : Int.random(in: 0...40_000, using: &random)
+                try write(pseudoRandomBytes(size, seed: UInt64(index)), to: source + "/p\(index % 5)/f\(index).bin")
+            }
+            let expected = try treeDigest(source)
+            let pushed = try await fixture.pusher(source, store: try fixture.store("push.sqlite")).push()
+            #expect(pushed.failed == 0)
+
+            let target = try fixture.scratch.folder("target")
+            let arguments = ["pull", target, "--database", fixture.database, "--url", fixture.server.url.absoluteString,
+                             "--state", fixture.scratch.path("pull.sqlite"), "--quiet"]
+            let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
+            var partialBytesSeen: Int64 = 0
+            var lastPartSizes: [String: Int64] = [:]
+            var shrunk: [String] = []
+            var killedMidRun = 0
+            var attempts = 0
+            while killedMidRun < Self.kills && attempts < Self.maxAttempts {
+                attempts += 1
+                let running = try CLI.start(arguments, environment: environment)
+                try await Task.sleep(for: .milliseconds(Int.random(in: 30...400, using: &random)))
+                running.kill()
+                if await running.wait().signalled { killedMidRun += 1 }
+                let parts = partFiles(under: target)
+                // A resumed download appends: its .part never shrinks between two kills.
+                shrunk += parts.filter { path, size in (lastPartSizes[path] ?? 0) > size }.keys
+                lastPartSizes = parts
+                partialBytesSeen += parts.values.reduce(0, +)
+            }
+            #expect(killedMidRun >= Self.kills)
+            #expect(shrunk.isEmpty, "partial downloads that started over: \(shrunk)")
+            let final = try await CLI.run(arguments, environment: environment)
+            #expect(final.status == 0, "final pull: \(final.stderr)")
+            #expect(partFiles(under: target).isEmpty)
+            #expect(try treeDigest(target) == expected)
+            print("pull crash test: \(killedMidRun) of \(attempts) runs killed mid-run, \(partialBytesSeen) bytes of .part files were on disk across the kills")
+        }
+    }
+
+    /// The `.part` files under `root` and their sizes.
+    private func partFiles(under root: String) -> [String: Int64] {
+        var sizes: [String: Int64] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        while let relative = enumerator?.nextObject() as? String {
+            guard relative.hasSuffix(".part") else { continue }
+            let size = (try? FileManager.default.attributesOfItem(atPath: root + "/" + relative)[.size]) as? NSNumber
+            sizes[relative] = size?.int64Value ?? 0
+        }
+        return sizes
+    }
+}

@@ -1,0 +1,39 @@
+import Testing
+
+@testable import Transfer
+
+@Suite("host-wide throttling")
+struct HostThrottleTests {
+    @Test("an overload halves the requests allowed in flight; successes grow it back by one each")
+    func aimd() async {
+        let throttle = HostThrottle(ceiling: 8)
+        for _ in 0..<8 { await throttle.acquire("h") }
+        await throttle.release("h", overloaded: true, retryAfter: .zero)
+        #expect(await throttle.limit(of: "h") == 4)
+        await throttle.release("h", overloaded: false, retryAfter: nil)
+        #expect(await throttle.limit(of: "h") == 5)
+        #expect(await throttle.limit(of: "other") == 8)
+    }
+
+    @Test("a full host makes the next request wait for a release")
+    func waitsForRoom() async throws {
+        let throttle = HostThrottle(ceiling: 1)
+        await throttle.acquire("h")
+        let second = Task { await throttle.acquire("h"); return true }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(await throttle.limit(of: "h") == 1)
+        await throttle.release("h", overloaded: false, retryAfter: nil)
+        #expect(await second.value)
+    }
+
+    @Test("Retry-After pauses every new request to the host at least that long")
+    func pause() async {
+        let throttle = HostThrottle(ceiling: 4)
+        await throttle.acquire("h")
+        await throttle.release("h", overloaded: true, retryAfter: .milliseconds(300))
+        let clock = ContinuousClock()
+        let start = clock.now
+        await throttle.acquire("h")
+        #expect(clock.now - start >= .milliseconds(300))
+    }
+}
