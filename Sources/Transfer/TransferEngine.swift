@@ -27,6 +27,9 @@ public final class TransferEngine: Sendable {
         public var userAgent: String = "assets/0.1 libcurl"
         /// Caps the whole engine's rate in bytes per second per transfer when set, unless a request sets its own.
         public var bandwidthLimit: Int?
+        /// A PEM file of CA certificates to trust instead of the system's (a private CA, a test server).
+        /// Verification itself is always on.
+        public var caBundlePath: String?
 
         public init() {}
     }

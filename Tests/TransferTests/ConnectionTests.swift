@@ -19,35 +19,40 @@ struct ConnectionTests {
         }
     }
 
-    @Test("requests beyond the per-host limit wait in the engine")
-    func perHostLimit() async throws {
+    @Test("requests beyond the connection limits wait in the engine",
+          arguments: [(total: 64, perHost: 2, requests: 8), (total: 3, perHost: 16, requests: 9)])
+    func connectionLimits(limits: (total: Int, perHost: Int, requests: Int)) async throws {
         try await withTestServer { server in
-            try await withTransferEngine(configuration: testConfiguration(maxConnectionsPerHost: 2)) { engine in
+            let configuration = testConfiguration(maxConnections: limits.total, maxConnectionsPerHost: limits.perHost)
+            try await withTransferEngine(configuration: configuration) { engine in
                 try await withThrowingTaskGroup(of: Int.self) { group in
-                    for _ in 0..<8 {
+                    for _ in 0..<limits.requests {
                         group.addTask { try await engine.perform(HTTPRequest(url: server.url("/slow?ms=200"))).status }
                     }
                     for try await status in group { #expect(status == 200) }
                 }
             }
-            #expect(server.record.peakInFlight == 2)
-            #expect(server.record.connectionCount <= 2)
+            let limit = min(limits.total, limits.perHost)
+            #expect(server.record.peakInFlight == limit)
+            #expect(server.record.connectionCount <= limit)
         }
     }
 
-    @Test("requests beyond the total limit wait in the engine")
-    func totalLimit() async throws {
+    @Test("time spent waiting for a connection does not count against the connect timeout")
+    func queuedRequestsDoNotTimeOut() async throws {
         try await withTestServer { server in
-            try await withTransferEngine(configuration: testConfiguration(maxConnections: 3)) { engine in
+            var configuration = testConfiguration(maxConnectionsPerHost: 1)
+            configuration.connectTimeout = .seconds(1)
+            try await withTransferEngine(configuration: configuration) { engine in
                 try await withThrowingTaskGroup(of: Int.self) { group in
-                    for _ in 0..<9 {
-                        group.addTask { try await engine.perform(HTTPRequest(url: server.url("/slow?ms=200"))).status }
+                    for _ in 0..<3 {
+                        group.addTask {
+                            try await engine.perform(HTTPRequest(url: server.url("/slow?ms=700"), retry: .none)).status
+                        }
                     }
                     for try await status in group { #expect(status == 200) }
                 }
             }
-            #expect(server.record.peakInFlight == 3)
-            #expect(server.record.connectionCount <= 3)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CCurl
 @testable import Transfer
 
 @Suite("Retry policy, Retry-After and the completion race (no I/O)")
@@ -74,5 +75,29 @@ struct RequestDefaultsTests {
         let given: RetryPolicy? = RetryPolicy(maxAttempts: 2)
         #expect(HTTPRequest(method: .post, url: url, retry: given).retry.maxAttempts == 2)
         #expect(HTTPRequest(url: url, retry: .automatic).retry == .default)
+    }
+}
+
+@Suite("libcurl result codes")
+struct CurlCodeMappingTests {
+    @Test("result codes map to kinds that say what happened")
+    func mapping() {
+        let cases: [(CURLcode, Bool, TransferError.Kind)] = [
+            (CURLE_COULDNT_RESOLVE_HOST, false, .dns), (CURLE_COULDNT_CONNECT, false, .connect),
+            (CURLE_PEER_FAILED_VERIFICATION, false, .tls), (CURLE_SSL_CONNECT_ERROR, false, .tls),
+            (CURLE_OPERATION_TIMEDOUT, false, .timeout), (CURLE_OPERATION_TIMEDOUT, true, .stalled),
+            (CURLE_RECV_ERROR, false, .connectionLost), (CURLE_GOT_NOTHING, false, .connectionLost),
+            (CURLE_PARTIAL_FILE, false, .connectionLost), (CURLE_UNSUPPORTED_PROTOCOL, false, .unsupportedProtocol),
+            (CURLE_READ_ERROR, false, .fileIO), (CURLE_ABORTED_BY_CALLBACK, false, .cancelled),
+            (CURLE_URL_MALFORMAT, false, .invalidRequest), (CURLE_TOO_MANY_REDIRECTS, false, .other),
+        ]
+        for (code, stalled, kind) in cases {
+            #expect(TransferError.kind(for: code, stalled: stalled) == kind, "code \(code.rawValue)")
+        }
+        let error = TransferError(curlCode: CURLE_COULDNT_RESOLVE_HOST, detail: "Could not resolve host: example.invalid",
+                                  url: URL(string: "https://example.invalid/x?token=abc")!, stalled: false)
+        #expect(error.isTransient)
+        #expect(error.curlCode == 6)
+        #expect(!error.description.contains("token=abc"))
     }
 }

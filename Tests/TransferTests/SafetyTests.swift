@@ -65,6 +65,32 @@ struct SafetyTests {
         }
     }
 
+    @Test("a header field with a line break is refused before anything is sent",
+          arguments: [("X-Evil", "a\r\nInjected: 1"), ("X-Evil\r\nInjected", "1"), ("Bad:Name", "1"), ("", "1")])
+    func headerInjection(field: (name: String, value: String)) async throws {
+        try await withTestServer { server in
+            try await withTransferEngine(configuration: testConfiguration()) { engine in
+                let error = await transferError {
+                    _ = try await engine.perform(HTTPRequest(url: server.url("/echo"),
+                                                             headers: HTTPHeaders([(field.name, field.value)])))
+                }
+                #expect(error?.kind == .invalidRequest)
+            }
+            #expect(server.record.connectionCount == 0)
+        }
+    }
+
+    @Test("a method that is not a token is refused", arguments: ["GET /x HTTP/1.1\r\nX:", "BAD METHOD", ""])
+    func methodInjection(method: String) async throws {
+        try await withTransferEngine(configuration: testConfiguration()) { engine in
+            let error = await transferError {
+                _ = try await engine.perform(HTTPRequest(method: HTTPMethod(rawValue: method),
+                                                         url: URL(string: "http://127.0.0.1:1/")!))
+            }
+            #expect(error?.kind == .invalidRequest)
+        }
+    }
+
     @Test("error messages carry no query string or credentials")
     func redaction() async throws {
         try await withTransferEngine(configuration: testConfiguration()) { engine in

@@ -41,6 +41,20 @@ struct StreamingTests {
         }
     }
 
+    @Test("a destination that cannot be written fails as local file I/O")
+    func unwritableDestination() async throws {
+        try await withTestServer { server in
+            try await withTransferEngine(configuration: testConfiguration()) { engine in
+                let error = await transferError {
+                    _ = try await engine.perform(HTTPRequest(url: server.url("/blob/1000"),
+                                                             destination: .file(path: "/nonexistent/dir/out.bin", resume: false)))
+                }
+                #expect(error?.kind == .fileIO)
+                #expect(error?.message.contains("/nonexistent/dir/out.bin") == true)
+            }
+        }
+    }
+
     @Test("a multipart form sends its fields in order, the file last, streamed, with a Content-Length")
     func multipart() async throws {
         try await withTestServer { server in
@@ -118,13 +132,9 @@ struct StreamingTests {
         try await withTestServer { server in
             try await withTemporaryDirectory { directory in
                 let size = 3 << 20
-                let path = directory.appendingPathComponent("retried.bin").path
-                try Data("stale bytes from an earlier run".utf8).write(to: URL(fileURLWithPath: path))
-                let response = try await withTransferEngine(configuration: testConfiguration()) { engine in
-                    try await engine.perform(HTTPRequest(
-                        url: server.url("/blob/\(size)?cut=\(1 << 20)"), destination: .file(path: path, resume: false),
-                        retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10))))
-                }
+                let (response, path) = try await download(
+                    server.url("/blob/\(size)?cut=\(1 << 20)"), over: Data("stale bytes from an earlier run".utf8),
+                    in: directory, resume: false, retry: RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10)))
                 #expect(response.attempts == 2)
                 #expect(response.status == 206)
                 #expect(response.resumedFrom > 0)
@@ -138,12 +148,8 @@ struct StreamingTests {
         try await withTestServer { server in
             try await withTemporaryDirectory { directory in
                 let size = 1 << 20
-                let path = directory.appendingPathComponent("restart.bin").path
-                try Data(repeating: 0xEE, count: 1000).write(to: URL(fileURLWithPath: path))
-                let response = try await withTransferEngine(configuration: testConfiguration()) { engine in
-                    try await engine.perform(HTTPRequest(url: server.url("/blob/\(size)?norange=1"),
-                                                         destination: .file(path: path, resume: true)))
-                }
+                let (response, path) = try await download(server.url("/blob/\(size)?norange=1"),
+                                                          over: Data(repeating: 0xEE, count: 1000), in: directory, resume: true)
                 #expect(response.status == 200)
                 #expect(response.resumedFrom == 0)
                 #expect(try TestData.sha256(file: path) == TestData.sha256(TestData.bytes(count: size)))
@@ -156,12 +162,8 @@ struct StreamingTests {
         try await withTestServer { server in
             try await withTemporaryDirectory { directory in
                 let size = 64 << 10
-                let path = directory.appendingPathComponent("complete.bin").path
-                try TestData.bytes(count: size).write(to: URL(fileURLWithPath: path))
-                let response = try await withTransferEngine(configuration: testConfiguration()) { engine in
-                    try await engine.perform(HTTPRequest(url: server.url("/blob/\(size)"),
-                                                         destination: .file(path: path, resume: true)))
-                }
+                let (response, path) = try await download(server.url("/blob/\(size)"), over: TestData.bytes(count: size),
+                                                          in: directory, resume: true)
                 #expect(response.status == 416)
                 #expect(response.headers["Content-Range"] == "bytes */\(size)")
                 #expect(try TestData.sha256(file: path) == TestData.sha256(TestData.bytes(count: size)))
@@ -173,16 +175,23 @@ struct StreamingTests {
     func errorBodyGoesToMemory() async throws {
         try await withTestServer { server in
             try await withTemporaryDirectory { directory in
-                let path = directory.appendingPathComponent("precious.bin").path
-                try Data("precious".utf8).write(to: URL(fileURLWithPath: path))
-                let response = try await withTransferEngine(configuration: testConfiguration()) { engine in
-                    try await engine.perform(HTTPRequest(url: server.url("/status/500"),
-                                                         destination: .file(path: path, resume: false), retry: .none))
-                }
+                let (response, path) = try await download(server.url("/status/500"), over: Data("precious".utf8),
+                                                          in: directory, resume: false, retry: .none)
                 #expect(response.status == 500)
                 #expect(String(decoding: response.body, as: UTF8.self) == "status 500")
                 #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("precious".utf8))
             }
         }
+    }
+
+    /// Puts `existing` bytes in a new file, then downloads `url` into that file with a new engine.
+    private func download(_ url: URL, over existing: Data, in directory: URL, resume: Bool,
+                          retry: RetryPolicy = .automatic) async throws -> (HTTPResponse, path: String) {
+        let path = directory.appendingPathComponent(UUID().uuidString).path
+        try existing.write(to: URL(fileURLWithPath: path))
+        let response = try await withTransferEngine(configuration: testConfiguration()) { engine in
+            try await engine.perform(HTTPRequest(url: url, destination: .file(path: path, resume: resume), retry: retry))
+        }
+        return (response, path)
     }
 }

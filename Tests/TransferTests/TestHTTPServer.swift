@@ -88,7 +88,7 @@ final class ServerRecord: @unchecked Sendable {
     private var ports: Set<Int> = []
     private var inFlight = 0
     private var peak = 0
-    private var hits: [String: [ContinuousClock.Instant]] = [:]
+    private var hits: [String: [(instant: ContinuousClock.Instant, date: Date)]] = [:]
     private var blobs: [Int: Data] = [:]
 
     func sawConnection(from port: Int) { lock.withLock { _ = ports.insert(port) } }
@@ -103,12 +103,14 @@ final class ServerRecord: @unchecked Sendable {
     /// Records a hit on `key`; returns how many there were before this one.
     func hit(_ key: String) -> Int {
         lock.withLock {
-            hits[key, default: []].append(.now)
+            hits[key, default: []].append((.now, Date()))
             return hits[key]!.count - 1
         }
     }
 
-    func hitTimes(_ key: String) -> [ContinuousClock.Instant] { lock.withLock { hits[key] ?? [] } }
+    func hitTimes(_ key: String) -> [ContinuousClock.Instant] { lock.withLock { (hits[key] ?? []).map(\.instant) } }
+    /// Wall-clock times of the hits, for comparing with HTTP dates.
+    func hitDates(_ key: String) -> [Date] { lock.withLock { (hits[key] ?? []).map(\.date) } }
 
     func blob(size: Int) -> Data {
         lock.withLock {

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import Transfer
 
 /// An engine configuration that fails fast in tests.
@@ -34,6 +35,16 @@ func transferError(_ body: () async throws -> Void) async -> TransferError? {
     } catch {
         return nil
     }
+}
+
+/// Cancels `task` and expects it to fail as cancelled within a few seconds.
+func expectPromptCancellation<T: Sendable>(of task: Task<T, any Error>,
+                                           sourceLocation: SourceLocation = #_sourceLocation) async {
+    let cancelledAt = ContinuousClock.now
+    task.cancel()
+    let error = await transferError { _ = try await task.value }
+    #expect(error?.kind == .cancelled, sourceLocation: sourceLocation)
+    #expect(ContinuousClock.now - cancelledAt < .seconds(5), sourceLocation: sourceLocation)
 }
 
 func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse) throws -> T {

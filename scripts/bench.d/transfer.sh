@@ -13,7 +13,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 else
     SIZE_MIB=1024; GETS=2000
 fi
-RUNS=3
+RUNS=${BENCH_RUNS:-3}
 PARALLEL=16
 SIZE_LABEL=$([ "$SIZE_MIB" -ge 1024 ] && echo "$((SIZE_MIB / 1024))GiB" || echo "${SIZE_MIB}MiB")
 
@@ -21,7 +21,13 @@ log "building transfer-bench (release)"
 swift build -c release --product transfer-bench >/dev/null
 BENCH_BIN="$(swift build -c release --show-bin-path)/transfer-bench"
 
-WORK="$(mktemp -d /tmp/bench-transfer.XXXXXX)"
+# Files live in memory (tmpfs) when there is room, so that disk writeback, which comes and goes,
+# does not decide which client looks faster: the suite compares clients, not disks.
+BASE_DIR=/tmp
+if [ -d /dev/shm ] && [ "$(df -k --output=avail /dev/shm | tail -1)" -gt $(( (3 * SIZE_MIB + 512) * 1024 )) ]; then
+    BASE_DIR=/dev/shm
+fi
+WORK="$(mktemp -d "$BASE_DIR/bench-transfer.XXXXXX")"
 NGINX_PID=""
 cleanup() {
     if [ -n "$NGINX_PID" ]; then kill "$NGINX_PID" 2>/dev/null || true; wait "$NGINX_PID" 2>/dev/null || true; fi
@@ -71,43 +77,52 @@ BYTES=$((SIZE_MIB * 1024 * 1024))
 printf "silent\nshow-error\nfail\n" > "$WORK/curl-gets.cfg"
 for _ in $(seq "$GETS"); do printf 'url = "%s/small.bin"\noutput = "/dev/null"\n' "$BASE" >> "$WORK/curl-gets.cfg"; done
 
-# measure NAME CMD... : RUNS runs; sets M_SECONDS and M_RSS to their medians.
-measure() {
-    local name="$1"; shift
-    local seconds=() rss=()
+# measure_pair LABEL OURS_ARRAY PEER_ARRAY : RUNS runs of each, alternating so that the machine's
+# load hits both alike; sets OURS_SECONDS/OURS_RSS and PEER_SECONDS/PEER_RSS to the medians.
+measure_pair() {
+    local label="$1"
+    local -n ours_cmd="$2" peer_cmd="$3"
+    local ours_s=() ours_r=() peer_s=() peer_r=()
     for run in $(seq "$RUNS"); do
         rm -f "$WORK/out.bin"
-        bench_run "$@"
-        seconds+=("$BENCH_SECONDS"); rss+=("$BENCH_RSS_MIB")
-        printf '  %-28s run %d: %8.3f s  %8.1f MiB RSS\n' "$name" "$run" "$BENCH_SECONDS" "$BENCH_RSS_MIB" >&2
+        bench_run "${ours_cmd[@]}"
+        ours_s+=("$BENCH_SECONDS"); ours_r+=("$BENCH_RSS_MIB")
+        printf '  %-10s ours run %d: %8.3f s %7.1f MiB RSS\n' "$label" "$run" "$BENCH_SECONDS" "$BENCH_RSS_MIB" >&2
+        rm -f "$WORK/out.bin"
+        bench_run "${peer_cmd[@]}"
+        peer_s+=("$BENCH_SECONDS"); peer_r+=("$BENCH_RSS_MIB")
+        printf '  %-10s peer run %d: %8.3f s %7.1f MiB RSS\n' "$label" "$run" "$BENCH_SECONDS" "$BENCH_RSS_MIB" >&2
     done
-    M_SECONDS=$(median "${seconds[@]}"); M_RSS=$(median "${rss[@]}")
+    OURS_SECONDS=$(median "${ours_s[@]}"); OURS_RSS=$(median "${ours_r[@]}")
+    PEER_SECONDS=$(median "${peer_s[@]}"); PEER_RSS=$(median "${peer_r[@]}")
 }
 mbps() { awk -v b="$BYTES" -v s="$1" 'BEGIN { printf "%.3f", b / s / 1e6 }'; }
+rps() { awk -v n="$GETS" -v s="$1" 'BEGIN { printf "%.3f", n / s }'; }
 
 log "download ${SIZE_LABEL}"
-measure "ours download" "$BENCH_BIN" download "$BASE/big.bin" "$WORK/out.bin"
+OURS=("$BENCH_BIN" download "$BASE/big.bin" "$WORK/out.bin")
+PEER=(curl -sSf -o "$WORK/out.bin" "$BASE/big.bin")
+rm -f "$WORK/out.bin"; "${OURS[@]}"
 cmp -s "$WORK/out.bin" "$WORK/www/big.bin" || { echo "ours: downloaded bytes differ" >&2; exit 1; }
-OURS_T=$(mbps "$M_SECONDS"); OURS_RSS=$M_RSS
-measure "curl download" curl -sSf -o "$WORK/out.bin" "$BASE/big.bin"
-bench_record "download_${SIZE_LABEL}_throughput" "MB/s" "$OURS_T" "$(mbps "$M_SECONDS")" curl true
-bench_record "download_${SIZE_LABEL}_peak_rss" "MiB" "$OURS_RSS" "$M_RSS" curl false
+measure_pair download OURS PEER
+bench_record "download_${SIZE_LABEL}_throughput" "MB/s" "$(mbps "$OURS_SECONDS")" "$(mbps "$PEER_SECONDS")" curl true
+bench_record "download_${SIZE_LABEL}_peak_rss" "MiB" "$OURS_RSS" "$PEER_RSS" curl false
 
 log "upload ${SIZE_LABEL} (PUT)"
-measure "ours upload" "$BENCH_BIN" upload "$BASE/upload/ours.bin" "$WORK/www/big.bin"
+OURS=("$BENCH_BIN" upload "$BASE/upload/ours.bin" "$WORK/www/big.bin")
+PEER=(curl -sSf -o /dev/null -T "$WORK/www/big.bin" "$BASE/upload/curl.bin")
+"${OURS[@]}"
 cmp -s "$WORK/www/upload/ours.bin" "$WORK/www/big.bin" || { echo "ours: uploaded bytes differ" >&2; exit 1; }
-OURS_T=$(mbps "$M_SECONDS"); OURS_RSS=$M_RSS
-rm -f "$WORK/www/upload/ours.bin"
-measure "curl upload" curl -sSf -o /dev/null -T "$WORK/www/big.bin" "$BASE/upload/curl.bin"
-rm -f "$WORK/www/upload/curl.bin"
-bench_record "upload_${SIZE_LABEL}_throughput" "MB/s" "$OURS_T" "$(mbps "$M_SECONDS")" curl true
-bench_record "upload_${SIZE_LABEL}_peak_rss" "MiB" "$OURS_RSS" "$M_RSS" curl false
+measure_pair upload OURS PEER
+rm -f "$WORK/www/upload/"*.bin
+bench_record "upload_${SIZE_LABEL}_throughput" "MB/s" "$(mbps "$OURS_SECONDS")" "$(mbps "$PEER_SECONDS")" curl true
+bench_record "upload_${SIZE_LABEL}_peak_rss" "MiB" "$OURS_RSS" "$PEER_RSS" curl false
 
 log "$GETS GETs of 4 KiB, $PARALLEL at a time"
-measure "ours gets" "$BENCH_BIN" gets "$BASE/small.bin" "$GETS" "$PARALLEL"
-OURS_RPS=$(awk -v n="$GETS" -v s="$M_SECONDS" 'BEGIN { printf "%.3f", n / s }')
-measure "curl --parallel gets" curl -sSf --no-progress-meter --parallel --parallel-max "$PARALLEL" -K "$WORK/curl-gets.cfg"
-bench_record "small_gets_4KiB_c${PARALLEL}" "req/s" "$OURS_RPS" \
-    "$(awk -v n="$GETS" -v s="$M_SECONDS" 'BEGIN { printf "%.3f", n / s }')" "curl --parallel" true
+OURS=("$BENCH_BIN" gets "$BASE/small.bin" "$GETS" "$PARALLEL")
+PEER=(curl -sSf --no-progress-meter --parallel --parallel-max "$PARALLEL" -K "$WORK/curl-gets.cfg")
+measure_pair gets OURS PEER
+bench_record "small_gets_4KiB_c${PARALLEL}" "req/s" "$(rps "$OURS_SECONDS")" "$(rps "$PEER_SECONDS")" \
+    "curl --parallel" true
 
 bench_write transfer

@@ -20,8 +20,10 @@ final class CurlMultiLoop: @unchecked Sendable {
     private var exited = false
     private var exitWaiters: [CheckedContinuation<Void, Never>] = []
     /// Transfers added to the multi handle, keyed by their easy handle. Loop thread only.
-    private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:]
-    /// For tests: how many transfers the loop holds. Loop-thread state read racily; tests wait for 0.
+    private var active: [UnsafeMutableRawPointer: EasyTransfer] = [:] {
+        didSet { activeCountLock.withLock { activeCountValue = active.count } }
+    }
+    /// How many transfers hold an easy handle in the multi, for tests; updated before any waiter resumes.
     private let activeCountLock = NSLock()
     private var activeCountValue = 0
 
@@ -42,33 +44,35 @@ final class CurlMultiLoop: @unchecked Sendable {
 
     /// Hands a configured transfer to the loop. Returns false when the loop is stopping.
     func submit(_ transfer: EasyTransfer) -> Bool {
-        let accepted = lock.withLock {
+        lock.withLock {
             guard !stopping else { return false }
             commands.append(.add(transfer))
+            wakeLocked()
             return true
         }
-        if accepted { curl_multi_wakeup(multi) }
-        return accepted
     }
 
     /// Asks the loop to abort a submitted transfer; it completes as cancelled.
     func cancel(_ transfer: EasyTransfer) {
-        let queued = lock.withLock {
-            guard !exited else { return false }
+        lock.withLock {
+            guard !exited else { return }
             commands.append(.cancel(transfer))
-            return true
+            wakeLocked()
         }
-        if queued { curl_multi_wakeup(multi) }
     }
 
     /// Stops the loop without waiting; running transfers complete as cancelled.
     func requestStop() {
-        let wake = lock.withLock {
-            let wasRunning = !stopping && !exited
+        lock.withLock {
             stopping = true
-            return wasRunning
+            if !exited { wakeLocked() }
         }
-        if wake { curl_multi_wakeup(multi) }
+    }
+
+    /// Wakes `curl_multi_poll`. Called under `lock`, which the thread takes to set `exited` before it
+    /// frees the multi handle: so no wakeup can reach a freed handle.
+    private func wakeLocked() {
+        curl_multi_wakeup(multi)
     }
 
     /// Stops the loop and waits until its thread has released every handle.
@@ -99,7 +103,6 @@ final class CurlMultiLoop: @unchecked Sendable {
             if stop { break }
             curl_multi_perform(multi, &stillRunning)
             collectFinished()
-            updateActiveCount()
             curl_multi_poll(multi, nil, 0, 1000, nil)
         }
         for (handle, transfer) in active {
@@ -108,21 +111,15 @@ final class CurlMultiLoop: @unchecked Sendable {
                                                      url: transfer.request.url)))
         }
         active.removeAll()
-        updateActiveCount()
         let waiters = lock.withLock {
             exited = true
-            // Commands that raced with the stop: their transfers never reached libcurl.
-            let late = commands
+            // Only cancellations can have come in since the stop (submit refuses work): nothing to do.
             commands.removeAll()
             defer { exitWaiters.removeAll() }
-            return (exitWaiters, late)
-        }
-        for case .add(let transfer) in waiters.1 {
-            transfer.complete(.failure(TransferError(kind: .cancelled, message: "the transfer engine shut down",
-                                                     url: transfer.request.url)))
+            return exitWaiters
         }
         curl_multi_cleanup(multi)
-        for waiter in waiters.0 { waiter.resume() }
+        for waiter in waiters { waiter.resume() }
     }
 
     private func apply(_ command: Command) {
@@ -153,16 +150,10 @@ final class CurlMultiLoop: @unchecked Sendable {
             CCurl_easy_getinfo_pointer(handle, CURLINFO_PRIVATE, &privateData)
             curl_multi_remove_handle(multi, handle)
             guard let privateData else { continue }
+            // A strong reference from here on: the table held the only engine-side one.
             let transfer = Unmanaged<EasyTransfer>.fromOpaque(privateData).takeUnretainedValue()
-            // Keep the transfer alive until it has completed: the table held the only engine-side reference.
-            withExtendedLifetime(active.removeValue(forKey: handle)) {
-                transfer.finish(code: code)
-            }
+            active.removeValue(forKey: handle)
+            transfer.finish(code: code)
         }
-    }
-
-    private func updateActiveCount() {
-        let count = active.count
-        activeCountLock.withLock { activeCountValue = count }
     }
 }

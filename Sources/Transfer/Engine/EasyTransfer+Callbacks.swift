@@ -62,16 +62,21 @@ extension EasyTransfer {
         return code
     }
 
+    /// Parses one header line on bytes: Foundation's trimming was a third of a small request's CPU.
     func receivedHeaderLine(_ bytes: UnsafeRawBufferPointer) {
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
         var end = bytes.count
-        while end > 0, bytes[end - 1] == UInt8(ascii: "\r") || bytes[end - 1] == UInt8(ascii: "\n") { end -= 1 }
-        let line = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self)
-        if line.hasPrefix("HTTP/") {
+        while end > 0, isSpace(bytes[end - 1]) { end -= 1 }
+        if bytes.starts(with: "HTTP/".utf8) {
             responseHeaders = HTTPHeaders()
-        } else if let colon = line.firstIndex(of: ":") {
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces)
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            responseHeaders.add(name: name, value: value)
+            return
         }
+        guard let colon = bytes[0..<end].firstIndex(of: UInt8(ascii: ":")) else { return }
+        var nameEnd = colon
+        while nameEnd > 0, isSpace(bytes[nameEnd - 1]) { nameEnd -= 1 }
+        var valueStart = colon + 1
+        while valueStart < end, isSpace(bytes[valueStart]) { valueStart += 1 }
+        responseHeaders.add(name: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<nameEnd]), as: UTF8.self),
+                            value: String(decoding: UnsafeRawBufferPointer(rebasing: bytes[valueStart..<end]), as: UTF8.self))
     }
 }

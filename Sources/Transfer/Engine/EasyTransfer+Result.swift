@@ -23,7 +23,10 @@ extension EasyTransfer {
     private func makeResponse(status: Int) -> HTTPResponse {
         var urlPointer: UnsafeMutablePointer<CChar>?
         CCurl_easy_getinfo_string(handle, CURLINFO_EFFECTIVE_URL, &urlPointer)
-        let url = urlPointer.flatMap { URL(string: String(cString: $0)) } ?? request.url
+        // Parsing a URL costs more than the rest of a small response: reuse the request's when unchanged.
+        let effective = urlPointer.map { String(cString: $0) }
+        let url = effective == nil || effective == request.url.absoluteString
+            ? request.url : (effective.flatMap(URL.init(string:)) ?? request.url)
         var version = 0
         CCurl_easy_getinfo_long(handle, CURLINFO_HTTP_VERSION, &version)
         return HTTPResponse(status: status, headers: responseHeaders, body: sink.body, url: url,
