@@ -30,6 +30,9 @@ public final class TransferEngine: Sendable {
         /// A PEM file of CA certificates to trust instead of the system's (a private CA, a test server).
         /// Verification itself is always on.
         public var caBundlePath: String?
+        /// Requests in flight to one host at most; an overloaded host (`429`, or `503` with
+        /// `Retry-After`) lowers this for every request to it (see ``HostThrottle``).
+        public var maxRequestsPerHost: Int = 256
 
         public init() {}
     }
@@ -37,11 +40,13 @@ public final class TransferEngine: Sendable {
     public let configuration: Configuration
     private let logger: Logger
     let loop: CurlMultiLoop
+    private let throttle: HostThrottle
 
     public init(configuration: Configuration = Configuration(), logger: Logger = .silent("assets.transfer")) {
         self.configuration = configuration
         self.logger = logger
         self.loop = CurlMultiLoop(configuration: configuration)
+        self.throttle = HostThrottle(ceiling: configuration.maxRequestsPerHost)
     }
 
     deinit {
@@ -58,8 +63,11 @@ public final class TransferEngine: Sendable {
         let policy = request.retry
         var resumeFile = if case .file(_, let resume) = request.destination { resume } else { false }
         var attempt = 1
+        let host = HostThrottle.key(for: request.url)
         while true {
+            await throttle.acquire(host)
             let (outcome, wroteToFile) = await performOnce(request, resumeFile: resumeFile)
+            await throttle.release(host, answer: outcome)
             // What a failed attempt wrote belongs to this request: the next attempt continues it.
             resumeFile = resumeFile || wroteToFile
             let retryAfter: Duration?

@@ -57,7 +57,7 @@ struct CrashSafetyTests {
 
     @Test("pull killed 30 times: no .part left, bytes equal, resumed downloads keep their bytes")
     func pullSurvivesKills() async throws {
-        try await withFixture(faults: "latency=5ms") { fixture in
+        try await withFixture(faults: "latency=15ms") { fixture in
             let source = try fixture.scratch.folder("source")
             var random = SeededGenerator(seed: 77)
             for index in 0..<300 {

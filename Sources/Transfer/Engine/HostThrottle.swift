@@ -1,3 +1,5 @@
+import Foundation
+
 /// Slows every request to one host down when that host says it is overloaded, not just the
 /// request that heard it.
 ///
@@ -52,6 +54,21 @@ actor HostThrottle {
         state.waiters = []
         hosts[host] = state
         for waiter in waiters { waiter.resume() }
+    }
+
+    /// Releases after an attempt, judging the answer: `429`, or `503` with `Retry-After`, is an overload.
+    func release(_ host: String, answer: Result<HTTPResponse, TransferError>) {
+        guard case .success(let response) = answer, response.status == 429 || response.status == 503 else {
+            release(host, overloaded: false, retryAfter: nil)
+            return
+        }
+        let retryAfter = RetryAfter.parse(response.headers["Retry-After"])
+        release(host, overloaded: response.status == 429 || retryAfter != nil, retryAfter: retryAfter)
+    }
+
+    /// Requests are throttled per scheme, host and port.
+    static func key(for url: URL) -> String {
+        "\(url.scheme?.lowercased() ?? "")://\(url.host?.lowercased() ?? ""):\(url.port ?? -1)"
     }
 
     /// The requests currently allowed in flight to a host (for tests and diagnostics).
