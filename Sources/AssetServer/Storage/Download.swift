@@ -124,8 +124,11 @@ enum ByteRange {
             return .range(max(0, size - suffix)...(size - 1))
         }
         guard let from = Int64(first) else { return .whole }
-        let to = last.isEmpty ? size - 1 : Int64(last)
-        guard let to, to >= from else { return .whole }
+        var to = Int64.max
+        if !last.isEmpty {
+            guard let value = Int64(last), value >= from else { return .whole }
+            to = value
+        }
         guard from < size else { return .unsatisfiable }
         return .range(from...min(to, size - 1))
     }
