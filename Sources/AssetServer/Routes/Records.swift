@@ -15,7 +15,7 @@ extension Call {
         if hasNext { rows.removeLast() }
         return try pageResponse(
             items: csv ? [] : rows.map(\.json), window: window, total: nil, hasNext: hasNext,
-            csv: csv ? { CSV.document(rows) } : nil)
+            csv: csv ? (rows.count, { CSV.document(rows) }) : nil)
     }
 
     /// `start_date`/`end_date` (inclusive days of creation), `data__<field>=<value>`, `data__<field>__isnull=`.
