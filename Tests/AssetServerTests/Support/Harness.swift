@@ -206,3 +206,11 @@ func randomBytes(_ count: Int) -> [UInt8] {
     var generator = SystemRandomNumberGenerator()
     return (0..<count).map { _ in UInt8.random(in: 0...255, using: &generator) }
 }
+
+enum TestClientBox {
+    static func with<R: Sendable>(_ h: Harness, _ body: @escaping @Sendable (Harness) async throws -> R) async throws -> R {
+        try await TestClient.withClient(host: "127.0.0.1", port: h.port) { client in
+            try await body(Harness(server: h.server, client: client, dataDirectory: h.dataDirectory))
+        }
+    }
+}
