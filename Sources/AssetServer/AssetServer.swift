@@ -82,6 +82,7 @@ public enum AssetServer {
         let started = AsyncStream<Int>.makeStream()
         let application = Application(
             responder: ServerResponder(state: state),
+            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             onServerRunning: { channel in
                 started.continuation.yield(channel.localAddress?.port ?? configuration.port)
