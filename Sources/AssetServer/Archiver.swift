@@ -4,8 +4,6 @@ import GRDB
 /// The nightly archiving job: moves whole dates of records (by the date each was last updated) out of the live
 /// table into one JSON Lines file per date.
 enum Archiver {
-    static let recordLimit = 500_000
-
     enum Selection: Sendable {
         /// Every date before this day (days since 1970-01-01).
         case before(day: Int64)

@@ -84,6 +84,7 @@ public enum AssetServer {
             responder: ServerResponder(state: state),
             server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [NightlyArchiving(state: state)],
             onServerRunning: { channel in
                 started.continuation.yield(channel.localAddress?.port ?? configuration.port)
                 started.continuation.finish()

@@ -171,4 +171,18 @@ struct ExportAndArchiveTests {
             #expect(try await download(h, file).status == 403)
         }
     }
+
+    @Test func theRetentionLimitArchivesOldestDatesOnDemand() async throws {
+        try await withHarness(configure: { $0.limits.maxLiveRecords = 4 }) { h in
+            let db = try await h.createDatabase("kv", type: "Key-Value")
+            let records = (1...6).map { #"{"id": "r\#($0)", "data": {}, "created_at": "2023-02-0\#($0)T00:00:00Z"}"# }
+            _ = try await h.admin("records", #"{"database": "\#(db)", "records": [\#(records.joined(separator: ","))]}"#)
+            let run = try await h.admin("archive", #"{"database": "\#(db)"}"#)
+            #expect(run.object["archived_dates"] as? [String] == ["2023-02-01", "2023-02-02"])
+            #expect(try await h.get("/api/databases/\(db)/").object["num_records"] as? Int == 4)
+            let again = try await h.admin("archive", #"{"database": "\#(db)"}"#)
+            #expect(again.object["archived_records"] as? Int == 0)
+            #expect(try await h.admin("archive", #"{"database": "\#(db)", "max_records": 1, "before_date": "2023-01-01"}"#).status == 400)
+        }
+    }
 }

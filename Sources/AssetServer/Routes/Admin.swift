@@ -63,7 +63,7 @@ extension ServerResponder {
                 }
                 selection = .keepAtMost(value)
             case (nil, nil):
-                selection = .keepAtMost(Archiver.recordLimit)
+                selection = .keepAtMost(state.limits.maxLiveRecords)
             default:
                 throw APIError.detail(.badRequest, "Give either before_date or max_records, not both.")
             }
