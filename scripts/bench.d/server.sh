@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The local server (`assets serve`, release build) under load from tools that are not ours:
 #   wrk (concurrency 16): requests/s for asset create, a presigned 4 KiB upload, PATCH, and GET ?meta=true;
-#   curl: MB/s for a 1 GiB presigned upload and download, and the server's peak RSS (VmHWM).
+#   curl: MB/s for a 1 GiB presigned upload and download, and the server's peak RSS (VmHWM);
+#   the download is compared with nginx serving the same file (sendfile) in the same run.
 # Medians of 3 runs. Writes bench-results/server.json. BENCH_QUICK=1 uses 64 MiB and short runs.
 #   bash scripts/bench.d/server.sh        (ASSETS_BIN=path skips the release build)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 cd "$ROOT"
 
-ensure_packages wrk curl python3
+ensure_packages wrk curl python3 nginx-light
 QUICK="${BENCH_QUICK:-0}"
 DURATION=5s
 BIG_MIB=1024
@@ -24,8 +25,10 @@ fi
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
+NGINX_PID=""
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -102,8 +105,11 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int(
 
 RESULTS="$WORK/results"
 : >"$RESULTS"
-# record NAME UNIT VALUE HIGHER_IS_BETTER
-record() { printf '%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"; printf '  %-34s %12s %s\n' "$1" "$3" "$2" >&2; }
+# record NAME UNIT VALUE HIGHER_IS_BETTER [PEER_VALUE PEER_NAME]
+record() {
+    printf '%s|%s|%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" "${5:-}" "${6:-}" >>"$RESULTS"
+    printf '  %-34s %12s %s%s\n' "$1" "$3" "$2" "${5:+   ($6: $5)}" >&2
+}
 
 measure_rps() {  # NAME URL (WRK_* set by the caller)
     local values=()
@@ -138,22 +144,53 @@ for run in $(seq "$RUNS"); do
     seconds="$(curl -sS -o /dev/null -w '%{time_total}' "$location")"
     down+=("$(awk -v b="$BIG_BYTES" -v s="$seconds" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
 done
+PEAK_RSS="$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status")"
+
+log "nginx serving the same file"
+mkdir -p "$WORK/www"
+mv "$WORK/big.bin" "$WORK/www/big.bin"
+NGINX_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+cat >"$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+daemon off;
+user root;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 64; }
+http {
+    access_log off;
+    sendfile on;
+    server { listen 127.0.0.1:$NGINX_PORT; root $WORK/www; }
+}
+NGINX
+/usr/sbin/nginx -c "$WORK/nginx.conf" -p "$WORK" &
+NGINX_PID=$!
+for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/" && break; sleep 0.1; done
+peer=()
+for _ in $(seq "$RUNS"); do
+    seconds="$(curl -sS -o /dev/null -w '%{time_total}' "http://127.0.0.1:$NGINX_PORT/big.bin")"
+    peer+=("$(awk -v b="$BIG_BYTES" -v s="$seconds" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
+done
+
 record "upload ${BIG_MIB} MiB" "MB/s" "$(median "${up[@]}")" true
-record "download ${BIG_MIB} MiB" "MB/s" "$(median "${down[@]}")" true
-record "server peak RSS" "MiB" "$(awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$SERVER_PID/status")" false
+record "download ${BIG_MIB} MiB" "MB/s" "$(median "${down[@]}")" true "$(median "${peer[@]}")" "nginx (sendfile)"
+record "server peak RSS" "MiB" "$PEAK_RSS" false
 
 mkdir -p bench-results
 python3 - "$RESULTS" bench-results/server.json <<'PY'
 import json, sys
 rows = []
 for line in open(sys.argv[1]):
-    name, unit, ours, higher = line.rstrip("\n").split("|")
-    rows.append({"name": name, "unit": unit, "ours": float(ours), "peer": None, "peer_name": None,
-                 "ratio": None, "higher_is_better": higher == "true"})
+    name, unit, ours, higher, peer, peer_name = line.rstrip("\n").split("|")
+    ours, peer = float(ours), float(peer) if peer else None
+    rows.append({"name": name, "unit": unit, "ours": ours, "peer": peer, "peer_name": peer_name or None,
+                 "ratio": round(ours / peer, 3) if peer else None, "higher_is_better": higher == "true"})
 json.dump(rows, open(sys.argv[2], "w"), indent=2)
 print()
-print("%-34s %12s  %s" % ("benchmark", "ours", "unit"))
+print("%-26s %10s  %-11s %10s  %-17s %6s" % ("benchmark", "ours", "unit", "peer", "peer name", "ratio"))
 for r in rows:
-    print("%-34s %12.1f  %s" % (r["name"], r["ours"], r["unit"]))
+    peer = "%10.1f" % r["peer"] if r["peer"] is not None else "%10s" % "-"
+    ratio = "%6.2f" % r["ratio"] if r["ratio"] is not None else "%6s" % "-"
+    print("%-26s %10.1f  %-11s %s  %-17s %s" % (r["name"], r["ours"], r["unit"], peer, r["peer_name"] or "-", ratio))
 PY
 log "wrote bench-results/server.json"

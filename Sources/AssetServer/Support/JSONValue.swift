@@ -58,7 +58,6 @@ extension JSONValue {
         return out
     }
 
-    var serializedBytes: [UInt8] { Array(serialized.utf8) }
 
     func write(to out: inout String) {
         switch self {
