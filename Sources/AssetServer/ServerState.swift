@@ -56,12 +56,16 @@ extension ServerState {
         guard let header, !header.isEmpty else {
             throw APIError.unauthenticated("Authentication credentials were not provided.")
         }
+        // DRF's TokenAuthentication: the keyword is case-insensitive; another scheme is no credentials at all.
         let parts = header.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0] == "Token" else {
-            if parts.first == "Token" {
-                throw APIError.unauthenticated("Invalid token header. Token string should not contain spaces.")
-            }
+        guard let scheme = parts.first, scheme.lowercased() == "token" else {
             throw APIError.unauthenticated("Authentication credentials were not provided.")
+        }
+        guard parts.count == 2 else {
+            throw APIError.unauthenticated(
+                parts.count == 1
+                    ? "Invalid token header. No credentials provided."
+                    : "Invalid token header. Token string should not contain spaces.")
         }
         let presented = String(parts[1])
         if Self.constantTimeEqual(presented, mainToken) { return .main }

@@ -86,6 +86,7 @@ struct ServerLifecycleTests {
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
         #expect(FileManager.default.fileExists(atPath: directory + "/server.sqlite"))
     }
 
