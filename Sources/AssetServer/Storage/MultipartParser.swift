@@ -55,7 +55,8 @@ struct MultipartParser {
     }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer, _ handle: (Event) throws -> Void) throws {
-        pending.append(contentsOf: bytes)
+        // A typed buffer appends with one copy; a raw one would go byte by byte.
+        pending.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
         var start = 0
         parsing: while true {
             switch state {
