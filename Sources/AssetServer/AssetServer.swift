@@ -82,7 +82,7 @@ public enum AssetServer {
         let started = AsyncStream<Int>.makeStream()
         let application = Application(
             responder: ServerResponder(state: state),
-            server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [NightlyArchiving(state: state)],
             onServerRunning: { channel in
@@ -94,7 +94,8 @@ public enum AssetServer {
         return (application, (started.stream, started.continuation), state)
     }
 
-    static func running(_ configuration: AssetServerConfiguration, port: Int, state: ServerState) -> RunningAssetServer {
+    static func running(_ configuration: AssetServerConfiguration, port: Int, state: ServerState) -> RunningAssetServer
+    {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         return RunningAssetServer(
             url: URL(string: "http://\(host):\(port)")!, token: state.mainToken, organizationID: state.organizationID)

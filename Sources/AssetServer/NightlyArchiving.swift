@@ -20,7 +20,8 @@ struct NightlyArchiving: Service {
     func archiveOverfullDatabases() {
         let limit = state.limits.maxLiveRecords
         do {
-            for database in try state.store.databases(visibleTo: nil, page: nil).rows where database.numRecords > limit {
+            for database in try state.store.databases(visibleTo: nil, page: nil).rows where database.numRecords > limit
+            {
                 let outcome = try Archiver.archive(
                     databaseID: database.id, selection: .keepAtMost(limit), store: state.store, now: state.clock.now)
                 state.logger.info(

@@ -78,7 +78,8 @@ extension ServerState {
     static func digest(_ token: String) -> String { SHA256.hash(data: Array(token.utf8)).hexString }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = SHA256.hash(data: Array(a.utf8)), right = SHA256.hash(data: Array(b.utf8))
+        let left = SHA256.hash(data: Array(a.utf8))
+        let right = SHA256.hash(data: Array(b.utf8))
         var difference: UInt8 = 0
         for (x, y) in zip(left, right) { difference |= x ^ y }
         return difference == 0

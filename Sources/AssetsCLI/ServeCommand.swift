@@ -61,7 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     static func defaultDataDirectory() -> String {
         let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
         return base + "/pixiebrix-assets/server"
     }

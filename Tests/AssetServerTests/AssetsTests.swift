@@ -8,7 +8,10 @@ struct AssetsTests {
         try await withHarness { h in
             let db = try await h.createDatabase()
             let asset = try await h.createAsset(db, filename: "photos/cat.png")
-            #expect(asset.fields.map(\.0) == ["key", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature"])
+            #expect(
+                asset.fields.map(\.0) == [
+                    "key", "policy", "x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature",
+                ])
             #expect(asset.uploadURL == "\(h.base)/_storage/upload/")
             let policy = try #require(Data(base64Encoded: asset.fields[1].1))
             let decoded = try #require(try JSONSerialization.jsonObject(with: policy) as? [String: Any])
@@ -16,7 +19,8 @@ struct AssetsTests {
             let conditions = try #require(decoded["conditions"] as? [Any])
             #expect(conditions.contains { ($0 as? [Any])?.first as? String == "content-length-range" })
 
-            let early = try await h.send(.patch, "/api/databases/\(db)/assets/\(asset.id)/", json: #"{"is_uploaded": true}"#)
+            let early = try await h.send(
+                .patch, "/api/databases/\(db)/assets/\(asset.id)/", json: #"{"is_uploaded": true}"#)
             #expect(early.status == 400)
             #expect(early.object["is_uploaded"] != nil)
             let notYet = try await h.get("/api/databases/\(db)/assets/\(asset.id)/")
@@ -25,12 +29,14 @@ struct AssetsTests {
             let bytes = randomBytes(100_000)
             let upload = try await h.upload(asset.fields, file: bytes)
             #expect(upload.status == 204)
-            #expect(upload["ETag"] == "\"\(Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined())\"")
+            #expect(
+                upload["ETag"] == "\"\(Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined())\"")
 
             let extra = try await h.send(
                 .patch, "/api/databases/\(db)/assets/\(asset.id)/", json: #"{"is_uploaded": true, "filename": "x"}"#)
             #expect(extra.status == 400)
-            let marked = try await h.send(.patch, "/api/databases/\(db)/assets/\(asset.id)/", json: #"{"is_uploaded": true}"#)
+            let marked = try await h.send(
+                .patch, "/api/databases/\(db)/assets/\(asset.id)/", json: #"{"is_uploaded": true}"#)
             #expect(marked.status == 200)
             #expect(marked.object["is_uploaded"] as? Bool == true)
             let meta = try await h.get("/api/databases/\(db)/assets/\(asset.id)/?meta=true")
@@ -48,15 +54,19 @@ struct AssetsTests {
             #expect(download["ETag"] == upload["ETag"])
             #expect(download["Content-Length"] == "100000")
 
-            let first = try await h.send(.get, h.pathAndQuery(location), auth: .none, accept: nil, headers: ["Range": "bytes=0-0"])
+            let first = try await h.send(
+                .get, h.pathAndQuery(location), auth: .none, accept: nil, headers: ["Range": "bytes=0-0"])
             #expect(first.status == 206)
             #expect(first["Content-Range"] == "bytes 0-0/100000")
             #expect(first.bytes == [bytes[0]])
-            let tail = try await h.send(.get, h.pathAndQuery(location), auth: .none, accept: nil, headers: ["Range": "bytes=99990-"])
+            let tail = try await h.send(
+                .get, h.pathAndQuery(location), auth: .none, accept: nil, headers: ["Range": "bytes=99990-"])
             #expect(tail.bytes == Array(bytes[99990...]))
-            let suffix = try await h.send(.get, h.pathAndQuery(location), auth: .none, accept: nil, headers: ["Range": "bytes=-10"])
+            let suffix = try await h.send(
+                .get, h.pathAndQuery(location), auth: .none, accept: nil, headers: ["Range": "bytes=-10"])
             #expect(suffix["Content-Range"] == "bytes 99990-99999/100000")
-            let outside = try await h.send(.get, h.pathAndQuery(location), auth: .none, accept: nil, headers: ["Range": "bytes=100000-"])
+            let outside = try await h.send(
+                .get, h.pathAndQuery(location), auth: .none, accept: nil, headers: ["Range": "bytes=100000-"])
             #expect(outside.status == 416)
             #expect(outside["Content-Range"] == "bytes */100000")
             let head = try await h.send(.head, h.pathAndQuery(location), auth: .none, accept: nil)

@@ -93,9 +93,11 @@ struct DatabasesTests {
             #expect(wrong.status == 401)
             #expect(wrong.detail == "Invalid token.")
             #expect(wrong["WWW-Authenticate"] == "Token")
-            let bearer = try await h.send(.get, "/api/databases/", headers: ["Authorization": "Bearer \(h.server.token)"])
+            let bearer = try await h.send(
+                .get, "/api/databases/", headers: ["Authorization": "Bearer \(h.server.token)"])
             #expect(bearer.status == 401)
-            let lower = try await h.send(.get, "/api/databases/", auth: .none, headers: ["Authorization": "token \(h.server.token)"])
+            let lower = try await h.send(
+                .get, "/api/databases/", auth: .none, headers: ["Authorization": "token \(h.server.token)"])
             #expect(lower.status == 200)
             let head = try await h.send(.head, "/api/databases/")
             #expect(head.status == 200)
@@ -156,7 +158,8 @@ struct DatabasesTests {
             #expect(mainSeesAll.array.count == 2)
             let adminByOther = try await h.send(.post, "/_admin/tokens", json: "{}", auth: .token(token), accept: nil)
             #expect(adminByOther.status == 403)
-            let adminWithout = try await h.send(.post, "/_admin/clock", json: #"{"advance": 1}"#, auth: .none, accept: nil)
+            let adminWithout = try await h.send(
+                .post, "/_admin/clock", json: #"{"advance": 1}"#, auth: .none, accept: nil)
             #expect(adminWithout.status == 401)
         }
     }

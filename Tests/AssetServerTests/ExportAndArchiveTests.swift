@@ -10,7 +10,9 @@ struct ExportAndArchiveTests {
         for _ in 0..<200 {
             let job = try await h.get("/api/databases/records/jobs/\(id)/", accept: Self.v1)
             #expect(job.status == 200)
-            if let status = job.object["status"] as? String, status == "SUCCESS" || status == "FAILURE" { return job.object }
+            if let status = job.object["status"] as? String, status == "SUCCESS" || status == "FAILURE" {
+                return job.object
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
         Issue.record("export \(id) did not finish")
@@ -29,7 +31,8 @@ struct ExportAndArchiveTests {
             """)
         _ = try await h.admin(
             "records",
-            #"{"database": "\#(second)", "records": [{"id": "c", "data": {"city": "Paris"}, "created_at": "2024-03-01T00:00:00Z"}]}"#)
+            #"{"database": "\#(second)", "records": [{"id": "c", "data": {"city": "Paris"}, "created_at": "2024-03-01T00:00:00Z"}]}"#
+        )
         return (first, second)
     }
 
@@ -57,7 +60,8 @@ struct ExportAndArchiveTests {
 
             let csvJob = try await h.send(
                 .post, "/api/databases/records/jobs/",
-                json: #"{"name": "csv", "databases": ["\#(first)"], "media_type": "text/csv", "filters": {"start_date": "2024-01-15T00:00:00Z"}}"#,
+                json:
+                    #"{"name": "csv", "databases": ["\#(first)"], "media_type": "text/csv", "filters": {"start_date": "2024-01-15T00:00:00Z"}}"#,
                 accept: Self.v1)
             let csv = try await waitForJob(h, try #require(csvJob.object["id"] as? String))
             let csvFile = try await download(h, try #require(csv["data"] as? String))
@@ -79,7 +83,10 @@ struct ExportAndArchiveTests {
             let file = try await download(h, link)
             let archive = try Archive(data: Data(file.bytes), accessMode: .read)
             let names = Set(archive.map(\.path))
-            #expect(names.isSuperset(of: ["[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml", "_rels/.rels"]))
+            #expect(
+                names.isSuperset(of: [
+                    "[Content_Types].xml", "xl/workbook.xml", "xl/worksheets/sheet1.xml", "_rels/.rels",
+                ]))
             var sheet = Data()
             _ = try archive.extract(try #require(archive["xl/worksheets/sheet1.xml"])) { sheet.append($0) }
             let xml = String(decoding: sheet, as: UTF8.self)
@@ -96,19 +103,22 @@ struct ExportAndArchiveTests {
             let body = #"{"name": "x", "databases": ["\#(db)"]}"#
             let v2 = try await h.send(.post, "/api/databases/records/jobs/", json: body)
             #expect(v2.status == 406)
-            let missing = try await h.send(.post, "/api/databases/records/jobs/", json: #"{"name": "x", "databases": []}"#, accept: Self.v1)
+            let missing = try await h.send(
+                .post, "/api/databases/records/jobs/", json: #"{"name": "x", "databases": []}"#, accept: Self.v1)
             #expect(missing.status == 400)
             let unknown = try await h.send(
                 .post, "/api/databases/records/jobs/",
                 json: #"{"name": "x", "databases": ["\#(UUID().uuidString.lowercased())"]}"#, accept: Self.v1)
             #expect(unknown.status == 400)
             let badType = try await h.send(
-                .post, "/api/databases/records/jobs/", json: #"{"name": "x", "databases": ["\#(db)"], "media_type": "text/xml"}"#,
+                .post, "/api/databases/records/jobs/",
+                json: #"{"name": "x", "databases": ["\#(db)"], "media_type": "text/xml"}"#,
                 accept: Self.v1)
             #expect(badType.status == 400)
             let get = try await h.get("/api/databases/records/jobs/", accept: Self.v1)
             #expect(get.status == 405)
-            let noJob = try await h.get("/api/databases/records/jobs/\(UUID().uuidString.lowercased())/", accept: Self.v1)
+            let noJob = try await h.get(
+                "/api/databases/records/jobs/\(UUID().uuidString.lowercased())/", accept: Self.v1)
             #expect(noJob.status == 404)
         }
     }
@@ -123,22 +133,28 @@ struct ExportAndArchiveTests {
                         #"{"id": "d\#(day)-\#(index)", "data": {"v": 1}, "created_at": "2023-01-0\#(day)T08:00:00Z"}"#)
                 }
             }
-            _ = try await h.admin("records", #"{"database": "\#(db)", "records": [\#(records.joined(separator: ","))]}"#)
+            _ = try await h.admin(
+                "records", #"{"database": "\#(db)", "records": [\#(records.joined(separator: ","))]}"#)
             // Later the same day: the archive must hold this last state.
             _ = try await h.admin(
                 "records",
-                #"{"database": "\#(db)", "records": [{"id": "d1-0", "data": {"v": 2}, "created_at": "2023-01-01T08:00:00Z", "updated_at": "2023-01-01T20:00:00Z"}]}"#)
+                #"{"database": "\#(db)", "records": [{"id": "d1-0", "data": {"v": 2}, "created_at": "2023-01-01T08:00:00Z", "updated_at": "2023-01-01T20:00:00Z"}]}"#
+            )
             // Created on day 1, last updated on day 3: archived with day 3.
             _ = try await h.admin(
                 "records",
-                #"{"database": "\#(db)", "records": [{"id": "d1-1", "data": {"v": 3}, "created_at": "2023-01-01T08:00:00Z", "updated_at": "2023-01-03T09:00:00Z"}]}"#)
+                #"{"database": "\#(db)", "records": [{"id": "d1-1", "data": {"v": 3}, "created_at": "2023-01-01T08:00:00Z", "updated_at": "2023-01-03T09:00:00Z"}]}"#
+            )
 
             let run = try await h.admin("archive", #"{"database": "\#(db)", "max_records": 7}"#)
             #expect(run.status == 200)
             #expect(run.object["archived_dates"] as? [String] == ["2023-01-01", "2023-01-02"])
             #expect(run.object["archived_records"] as? Int == 5)
             let live = try await h.get("/api/databases/\(db)/records/?page_size=100")
-            #expect(Set(live.array.compactMap { $0["id"] as? String }) == ["d1-1", "d3-0", "d3-1", "d3-2", "d4-0", "d4-1", "d4-2"])
+            #expect(
+                Set(live.array.compactMap { $0["id"] as? String }) == [
+                    "d1-1", "d3-0", "d3-1", "d3-2", "d4-0", "d4-1", "d4-2",
+                ])
             #expect(try await h.get("/api/databases/\(db)/").object["num_records"] as? Int == 7)
 
             let org = h.server.organizationID
@@ -166,7 +182,9 @@ struct ExportAndArchiveTests {
 
             #expect(try await h.get(path, accept: "application/json; version=1.0").status == 406)
             #expect(try await h.get(path, accept: nil).status == 406)
-            #expect(try await h.get("/api/organizations/\(UUID().uuidString.lowercased())/databases/\(db)/record-archives/").status == 404)
+            #expect(
+                try await h.get("/api/organizations/\(UUID().uuidString.lowercased())/databases/\(db)/record-archives/")
+                    .status == 404)
             _ = try await h.admin("clock", #"{"advance": 3601}"#)
             #expect(try await download(h, file).status == 403)
         }
@@ -176,13 +194,16 @@ struct ExportAndArchiveTests {
         try await withHarness(configure: { $0.limits.maxLiveRecords = 4 }) { h in
             let db = try await h.createDatabase("kv", type: "Key-Value")
             let records = (1...6).map { #"{"id": "r\#($0)", "data": {}, "created_at": "2023-02-0\#($0)T00:00:00Z"}"# }
-            _ = try await h.admin("records", #"{"database": "\#(db)", "records": [\#(records.joined(separator: ","))]}"#)
+            _ = try await h.admin(
+                "records", #"{"database": "\#(db)", "records": [\#(records.joined(separator: ","))]}"#)
             let run = try await h.admin("archive", #"{"database": "\#(db)"}"#)
             #expect(run.object["archived_dates"] as? [String] == ["2023-02-01", "2023-02-02"])
             #expect(try await h.get("/api/databases/\(db)/").object["num_records"] as? Int == 4)
             let again = try await h.admin("archive", #"{"database": "\#(db)"}"#)
             #expect(again.object["archived_records"] as? Int == 0)
-            #expect(try await h.admin("archive", #"{"database": "\#(db)", "max_records": 1, "before_date": "2023-01-01"}"#).status == 400)
+            #expect(
+                try await h.admin("archive", #"{"database": "\#(db)", "max_records": 1, "before_date": "2023-01-01"}"#)
+                    .status == 400)
         }
     }
 }

@@ -6,7 +6,8 @@ import Testing
 @Suite("Fault injection")
 struct FaultsTests {
     @Test func specGrammar() throws {
-        let spec = try FaultSpec(parsing: "rate429=0.05,rate500=0.02,reset=0.01,latency=20ms,seed=7,upload.rate500=0.5,retry_after=3")
+        let spec = try FaultSpec(
+            parsing: "rate429=0.05,rate500=0.02,reset=0.01,latency=20ms,seed=7,upload.rate500=0.5,retry_after=3")
         #expect(spec.seed == 7)
         #expect(spec.rates[.api]?.rate429 == 0.05)
         #expect(spec.rates[.api]?.rate500 == 0.02)
@@ -78,7 +79,8 @@ struct FaultsTests {
             let upload = try await curl(["-o", "/dev/null", "-w", "%{http_code}"] + form + [asset.uploadURL])
             #expect(upload.status != 0)
             _ = try await h.admin("faults", #"{"spec": ""}"#)
-            let early = try await h.send(.patch, "/api/databases/\(db)/assets/\(asset.id)/", json: #"{"is_uploaded": true}"#)
+            let early = try await h.send(
+                .patch, "/api/databases/\(db)/assets/\(asset.id)/", json: #"{"is_uploaded": true}"#)
             #expect(early.status == 400)
         }
     }

@@ -7,7 +7,8 @@ struct RecordsTests {
         try await withHarness { h in
             let db = try await h.createDatabase("kv", type: "Key-Value")
             let path = "/api/databases/\(db)/records/"
-            let created = try await h.post(path, #"{"id": "k1", "data": {"a": 1, "b": {"x": 1}}, "merge_strategy": "replace"}"#)
+            let created = try await h.post(
+                path, #"{"id": "k1", "data": {"a": 1, "b": {"x": 1}}, "merge_strategy": "replace"}"#)
             #expect(created.status == 201)
             #expect(created.object["id"] as? String == "k1")
             #expect((created.object["data"] as? [String: Any])?["a"] as? Int == 1)
@@ -100,8 +101,11 @@ struct RecordsTests {
             let csv = try await h.get("/api/databases/\(db)/records/?page_size=1", accept: "text/csv; version=2.0")
             #expect(csv.status == 200)
             #expect(csv["Content-Type"] == "text/csv; version=2.0")
-            #expect(csv.text == "id,created_at,name,quote,n\r\na,2024-01-01T00:00:00Z,\"Smith, J\",\"say \"\"hi\"\"\",2\r\n")
-            let second = try await h.get(h.pathAndQuery(try #require(csv.links["next"])), accept: "text/csv; version=2.0")
+            #expect(
+                csv.text == "id,created_at,name,quote,n\r\na,2024-01-01T00:00:00Z,\"Smith, J\",\"say \"\"hi\"\"\",2\r\n"
+            )
+            let second = try await h.get(
+                h.pathAndQuery(try #require(csv.links["next"])), accept: "text/csv; version=2.0")
             #expect(second.text == "id,created_at,name,flag\r\nb,2024-01-02T00:00:00Z,\"line\nbreak\",true\r\n")
             let all = try await h.get("/api/databases/\(db)/records/", accept: "text/csv")
             #expect(all["Content-Type"] == "text/csv; version=1.0")

@@ -107,6 +107,8 @@ struct ServerLifecycleTests {
 }
 
 /// A second client on its own connection to the harness's server.
-func withHarnessClient<R: Sendable>(_ h: Harness, _ body: @escaping @Sendable (Harness) async throws -> R) async throws -> R {
+func withHarnessClient<R: Sendable>(_ h: Harness, _ body: @escaping @Sendable (Harness) async throws -> R) async throws
+    -> R
+{
     try await TestClientBox.with(h, body)
 }

@@ -29,7 +29,8 @@ struct StorageTests {
             let fileFirst = try await h.upload(asset.fields, file: [1], fileFirst: true)
             #expect(fileFirst.status == 400)
 
-            let authorized = try await h.upload(asset.fields, file: [1], headers: ["Authorization": "Token \(h.server.token)"])
+            let authorized = try await h.upload(
+                asset.fields, file: [1], headers: ["Authorization": "Token \(h.server.token)"])
             #expect(authorized.status == 400)
 
             let created = try await h.upload(asset.fields + [("success_action_status", "201")], file: [1, 2])
@@ -60,12 +61,16 @@ struct StorageTests {
             var form = asset.fields.flatMap { ["-F", "\($0.0)=\($0.1)"] }
             form += ["-F", "file=@\(file)"]
             let chunked = try await curl(
-                ["-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked"] + form + [asset.uploadURL])
+                ["-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked"] + form + [asset.uploadURL]
+            )
             #expect(chunked.output == "411")
             let plain = try await curl(["-o", "/dev/null", "-w", "%{http_code}"] + form + [asset.uploadURL])
             #expect(plain.output == "204")
             let notMultipart = try await curl(
-                ["-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json", "-d", "{}", asset.uploadURL])
+                [
+                    "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json", "-d", "{}",
+                    asset.uploadURL,
+                ])
             #expect(notMultipart.output == "412")
         }
     }

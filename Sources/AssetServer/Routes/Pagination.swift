@@ -28,7 +28,8 @@ extension Call {
     /// A version-2.0 page: a plain JSON array (or CSV) with `Link` (absolute URLs) and, when `total` is known,
     /// `X-Total-Count` and a `last` link.
     func pageResponse(
-        items: [JSONValue], window: PageWindow, total: Int?, hasNext: Bool, csv: (rows: Int, render: () -> String)? = nil
+        items: [JSONValue], window: PageWindow, total: Int?, hasNext: Bool,
+        csv: (rows: Int, render: () -> String)? = nil
     ) throws(APIError) -> Response {
         if let total {
             let pages = max(1, (total + window.size - 1) / window.size)

@@ -10,7 +10,8 @@ extension Call {
             return csv ? textResponse(.ok, CSV.document(rows)) : jsonResponse(.ok, .array(rows.map(\.json)))
         }
         let window = try PageWindow.from(query, maxSize: 10_000)
-        var rows = try store.records(databaseID: databaseID, filter: filter, limit: window.size + 1, offset: window.offset)
+        var rows = try store.records(
+            databaseID: databaseID, filter: filter, limit: window.size + 1, offset: window.offset)
         let hasNext = rows.count > window.size
         if hasNext { rows.removeLast() }
         return try pageResponse(
@@ -55,8 +56,7 @@ extension Call {
             if let value = given.stringValue, let known = MergeStrategy(rawValue: value) {
                 strategy = known
             } else {
-                errors.append(
-                    .init(key: "merge_strategy", value: .array([.string("\"\(given.plainText)\" is not a valid choice.")])))
+                errors.add("merge_strategy", "\"\(given.plainText)\" is not a valid choice.")
             }
         }
         guard errors.isEmpty, let id, let data else { throw APIError(status: .badRequest, body: .object(errors)) }
@@ -68,14 +68,11 @@ extension Call {
 extension Validate {
     static func object(_ value: JSONValue?, field: String, errors: inout [JSONValue.Member]) -> JSONValue? {
         guard let value else {
-            errors.append(.init(key: field, value: .array([.string("This field is required.")])))
+            errors.add(field, "This field is required.")
             return nil
         }
         guard value.members != nil else {
-            errors.append(
-                .init(
-                    key: field,
-                    value: .array([.string("Expected a dictionary of items but got type \"\(value.typeName)\".")])))
+            errors.add(field, "Expected a dictionary of items but got type \"\(value.typeName)\".")
             return nil
         }
         return value

@@ -97,7 +97,8 @@ struct ServerResponder: HTTPResponder {
 extension APIError {
     static func throttled(_ seconds: Int) -> APIError {
         var error = APIError.detail(
-            .tooManyRequests, "Request was throttled. Expected available in \(seconds) second\(seconds == 1 ? "" : "s").")
+            .tooManyRequests,
+            "Request was throttled. Expected available in \(seconds) second\(seconds == 1 ? "" : "s").")
         error.headers[.pbRetryAfter] = String(seconds)
         return error
     }

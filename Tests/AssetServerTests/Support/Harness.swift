@@ -66,7 +66,8 @@ struct Harness: Sendable {
 
     /// A presigned POST of `bytes` with the given fields, over the shared connection.
     func upload(
-        _ fields: [(String, String)], file bytes: [UInt8], filename: String = "file.bin", headers extra: [String: String] = [:],
+        _ fields: [(String, String)], file bytes: [UInt8], filename: String = "file.bin",
+        headers extra: [String: String] = [:],
         fileFirst: Bool = false
     ) async throws -> Reply {
         let boundary = "----harness\(UInt64.random(in: 0...UInt64.max))"
@@ -95,7 +96,8 @@ struct Harness: Sendable {
         let asset = try await createAsset(database, filename: filename)
         let upload = try await self.upload(asset.fields, file: bytes)
         #expect(upload.status == 204, "\(upload.text)")
-        let mark = try await send(.patch, "/api/databases/\(database)/assets/\(asset.id)/", json: #"{"is_uploaded": true}"#)
+        let mark = try await send(
+            .patch, "/api/databases/\(database)/assets/\(asset.id)/", json: #"{"is_uploaded": true}"#)
         #expect(mark.status == 200, "\(mark.text)")
         return asset.id
     }
@@ -209,7 +211,9 @@ func randomBytes(_ count: Int) -> [UInt8] {
 }
 
 enum TestClientBox {
-    static func with<R: Sendable>(_ h: Harness, _ body: @escaping @Sendable (Harness) async throws -> R) async throws -> R {
+    static func with<R: Sendable>(_ h: Harness, _ body: @escaping @Sendable (Harness) async throws -> R) async throws
+        -> R
+    {
         try await TestClient.withClient(host: "127.0.0.1", port: h.port) { client in
             try await body(Harness(server: h.server, client: client, dataDirectory: h.dataDirectory))
         }
