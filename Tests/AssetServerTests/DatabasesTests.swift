@@ -102,6 +102,7 @@ struct DatabasesTests {
             let head = try await h.send(.head, "/api/databases/")
             #expect(head.status == 200)
             #expect(head.bytes.isEmpty)
+            #expect(head["Content-Length"] == (try await h.get("/api/databases/"))["Content-Length"])
             // Then the method.
             let method = try await h.send(.delete, "/api/databases/")
             #expect(method.status == 405)

@@ -71,7 +71,12 @@ struct ServerResponder: HTTPResponder {
             await context.resetConnection()
             throw ConnectionReset()
         }
-        if isHead { response.body = .init() }
+        if isHead {
+            // HEAD answers what GET would, without the body, as Django does.
+            let length = response.headers[.contentLength]
+            response.body = .init()
+            response.headers[.contentLength] = length
+        }
         return response
     }
 
