@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Starts the server, runs `body`, and stops the server gracefully, also when `body` throws.
@@ -82,7 +83,9 @@ public enum AssetServer {
         let started = AsyncStream<Int>.makeStream()
         let application = Application(
             responder: ServerResponder(state: state),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+            // A connection that sends nothing for two minutes (while idle or sending a request) is closed.
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .minutes(2))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [NightlyArchiving(state: state)],
             onServerRunning: { channel in

@@ -105,7 +105,7 @@ struct StorageTests {
             let source = directory + "/big.bin"
             let size = 48 << 20
             var chunk = randomBytes(1 << 20)
-            FileManager.default.createFile(atPath: source, contents: nil)
+            _ = FileManager.default.createFile(atPath: source, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: source))
             for index in 0..<(size >> 20) {
                 chunk[0] = UInt8(index & 0xFF)
