@@ -13,12 +13,13 @@ import ServiceLifecycle
 /// ```
 /// - Parameters:
 ///   - configuration: where the data lives and where to listen.
-///   - logger: the server's logger (quiet unless its level is lowered).
+///   - logger: the server's logger; by default nothing is logged.
 ///   - body: runs while the server listens.
 /// - Returns: what `body` returns.
 /// - Throws: when the data directory cannot be opened, the port cannot be bound, or `body` throws.
 public func withAssetServer<R: Sendable>(
-    _ configuration: AssetServerConfiguration, logger: Logger = Logger(label: "assets.server"),
+    _ configuration: AssetServerConfiguration,
+    logger: Logger = Logger(label: "assets.server", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: (RunningAssetServer) async throws -> R
 ) async throws -> R {
     let (application, started, state) = try AssetServer.makeApplication(configuration, logger: logger)
