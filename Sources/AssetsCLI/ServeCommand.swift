@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         let directory = data ?? Self.defaultDataDirectory()
         let configuration = AssetServerConfiguration(
             dataDirectory: directory, host: host, port: port, token: token, faults: faults)
-        var logger = Logger(label: "assets.serve")
+        var logger = Logger(label: "assets.serve", factory: { label in StreamLogHandler.standardError(label: label) })
         logger.logLevel = .warning
         do {
             try await AssetServer.run(configuration, logger: logger) { server in
