@@ -44,7 +44,8 @@ extension ServerResponder {
         } catch is ConnectionReset {
             throw ConnectionReset()
         } catch {
-            state.logger.error("storage request failed", metadata: ["error": "\(error)"])
+            // Mostly clients that went away mid-body; not worth an error line.
+            state.logger.notice("storage request failed", metadata: ["error": "\(error)"])
             return Self.storageResponse(.internalError)
         }
     }
