@@ -27,14 +27,14 @@ struct PageWindow: Sendable {
 extension Call {
     /// A version-2.0 page: a plain JSON array (or CSV) with `Link` (absolute URLs) and, when `total` is known,
     /// `X-Total-Count` and a `last` link.
-    func pageResponse(
-        items: [JSONValue], window: PageWindow, total: Int?, hasNext: Bool,
-        csv: (rows: Int, render: () -> String)? = nil
-    ) throws(APIError) -> Response {
+    /// `isEmpty` says whether the page holds no item when `items` is not what is sent (CSV).
+    func pageResponse(items: [JSONValue], window: PageWindow, total: Int?, hasNext: Bool, isEmpty: Bool? = nil,
+                      csv: (() -> String)? = nil) throws(APIError) -> Response
+    {
         if let total {
             let pages = max(1, (total + window.size - 1) / window.size)
             if window.page > pages { throw APIError.invalidPage }
-        } else if window.page > 1 && (csv?.rows ?? items.count) == 0 {
+        } else if window.page > 1 && (isEmpty ?? items.isEmpty) {
             throw APIError.invalidPage
         }
         func link(_ page: Int, _ rel: String) -> String {
@@ -48,7 +48,7 @@ extension Call {
         var headers: HTTPFields = [:]
         headers[.pbLink] = links.joined(separator: ", ")
         if let total { headers[.pbTotalCount] = String(total) }
-        if let csv { return textResponse(.ok, csv.render(), headers: headers) }
+        if let csv { return textResponse(.ok, csv(), headers: headers) }
         return jsonResponse(.ok, .array(items), headers: headers)
     }
 }

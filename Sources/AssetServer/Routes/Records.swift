@@ -10,13 +10,12 @@ extension Call {
             return csv ? textResponse(.ok, CSV.document(rows)) : jsonResponse(.ok, .array(rows.map(\.json)))
         }
         let window = try PageWindow.from(query, maxSize: 10_000)
-        var rows = try store.records(
-            databaseID: databaseID, filter: filter, limit: window.size + 1, offset: window.offset)
+        var rows = try store.records(databaseID: databaseID, filter: filter, limit: window.size + 1, offset: window.offset)
         let hasNext = rows.count > window.size
         if hasNext { rows.removeLast() }
         return try pageResponse(
-            items: csv ? [] : rows.map(\.json), window: window, total: nil, hasNext: hasNext,
-            csv: csv ? (rows.count, { CSV.document(rows) }) : nil)
+            items: csv ? [] : rows.map(\.json), window: window, total: nil, hasNext: hasNext, isEmpty: rows.isEmpty,
+            csv: csv ? { CSV.document(rows) } : nil)
     }
 
     /// `start_date`/`end_date` (inclusive days of creation), `data__<field>=<value>`, `data__<field>__isnull=`.
@@ -56,7 +55,8 @@ extension Call {
             if let value = given.stringValue, let known = MergeStrategy(rawValue: value) {
                 strategy = known
             } else {
-                errors.add("merge_strategy", "\"\(given.plainText)\" is not a valid choice.")
+                errors.append(
+                    .init(key: "merge_strategy", value: .array([.string("\"\(given.plainText)\" is not a valid choice.")])))
             }
         }
         guard errors.isEmpty, let id, let data else { throw APIError(status: .badRequest, body: .object(errors)) }
@@ -68,11 +68,14 @@ extension Call {
 extension Validate {
     static func object(_ value: JSONValue?, field: String, errors: inout [JSONValue.Member]) -> JSONValue? {
         guard let value else {
-            errors.add(field, "This field is required.")
+            errors.append(.init(key: field, value: .array([.string("This field is required.")])))
             return nil
         }
         guard value.members != nil else {
-            errors.add(field, "Expected a dictionary of items but got type \"\(value.typeName)\".")
+            errors.append(
+                .init(
+                    key: field,
+                    value: .array([.string("Expected a dictionary of items but got type \"\(value.typeName)\".")])))
             return nil
         }
         return value
