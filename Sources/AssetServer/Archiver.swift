@@ -4,8 +4,6 @@ import GRDB
 /// The nightly archiving job: moves whole dates of records (by the date each was last updated) out of the live
 /// table into one JSON Lines file per date.
 enum Archiver {
-    static let recordLimit = 500_000
-
     enum Selection: Sendable {
         /// Every date before this day (days since 1970-01-01).
         case before(day: Int64)
@@ -43,7 +41,8 @@ enum Archiver {
             var outcome = Outcome()
             for (day, count) in chosen {
                 let date = Timestamp.date(day: day)
-                let from = day * Timestamp.microsPerDay, to = from + Timestamp.microsPerDay
+                let from = day * Timestamp.microsPerDay
+                let to = from + Timestamp.microsPerDay
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
@@ -55,12 +54,14 @@ enum Archiver {
                 let key = "archives/\(databaseID)/\(date).jsonl"
                 var lines = rows.map { (id: $0.id, line: $0.archivedJSON.serialized) }
                 // A date archived before (records seeded into the past later) keeps its other records.
-                if let existing = try String.fetchOne(db, sql: "SELECT file FROM objects WHERE key = ?", arguments: [key]),
+                if let existing = try String.fetchOne(
+                    db, sql: "SELECT file FROM objects WHERE key = ?", arguments: [key]),
                     let text = try? String(contentsOfFile: store.blobPath(existing), encoding: .utf8)
                 {
                     let fresh = Set(lines.map(\.id))
                     let kept = text.split(separator: "\n").compactMap { line -> (id: String, line: String)? in
-                        guard let id = (try? JSONValue.parse(String(line)))?["id"]?.stringValue, !fresh.contains(id) else {
+                        guard let id = (try? JSONValue.parse(String(line)))?["id"]?.stringValue, !fresh.contains(id)
+                        else {
                             return nil
                         }
                         return (id, String(line))
@@ -73,8 +74,8 @@ enum Archiver {
                 let md5 = try writer.finish()
                 let file = try store.adoptTemporaryFile(writer.path)
                 if let old = try store.insertObject(
-                    db, key: key, file: file, size: writer.size, md5: md5, contentType: "application/x-ndjson", now: now)
-                {
+                    db, key: key, file: file, size: writer.size, md5: md5, contentType: "application/x-ndjson", now: now
+                ) {
                     replacedFiles.append(old)
                 }
                 try db.execute(
@@ -87,7 +88,8 @@ enum Archiver {
                     sql: "DELETE FROM records WHERE database_id = ? AND updated_at >= ? AND updated_at < ?",
                     arguments: [databaseID, from, to])
                 try db.execute(
-                    sql: "UPDATE databases SET num_records = num_records - ? WHERE id = ?", arguments: [count, databaseID])
+                    sql: "UPDATE databases SET num_records = num_records - ? WHERE id = ?",
+                    arguments: [count, databaseID])
                 outcome.dates.append(date)
                 outcome.records += count
             }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Starts the server, runs `body`, and stops the server gracefully, also when `body` throws.
@@ -12,12 +13,13 @@ import ServiceLifecycle
 /// ```
 /// - Parameters:
 ///   - configuration: where the data lives and where to listen.
-///   - logger: the server's logger (quiet unless its level is lowered).
+///   - logger: the server's logger; by default nothing is logged.
 ///   - body: runs while the server listens.
 /// - Returns: what `body` returns.
 /// - Throws: when the data directory cannot be opened, the port cannot be bound, or `body` throws.
 public func withAssetServer<R: Sendable>(
-    _ configuration: AssetServerConfiguration, logger: Logger = Logger(label: "assets.server"),
+    _ configuration: AssetServerConfiguration,
+    logger: Logger = Logger(label: "assets.server", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: (RunningAssetServer) async throws -> R
 ) async throws -> R {
     let (application, started, state) = try AssetServer.makeApplication(configuration, logger: logger)
@@ -82,7 +84,11 @@ public enum AssetServer {
         let started = AsyncStream<Int>.makeStream()
         let application = Application(
             responder: ServerResponder(state: state),
+            // A connection that sends nothing for two minutes (while idle or sending a request) is closed.
+            server: .http1(
+                configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .minutes(2))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            services: [NightlyArchiving(state: state)],
             onServerRunning: { channel in
                 started.continuation.yield(channel.localAddress?.port ?? configuration.port)
                 started.continuation.finish()
@@ -92,7 +98,8 @@ public enum AssetServer {
         return (application, (started.stream, started.continuation), state)
     }
 
-    static func running(_ configuration: AssetServerConfiguration, port: Int, state: ServerState) -> RunningAssetServer {
+    static func running(_ configuration: AssetServerConfiguration, port: Int, state: ServerState) -> RunningAssetServer
+    {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         return RunningAssetServer(
             url: URL(string: "http://\(host):\(port)")!, token: state.mainToken, organizationID: state.organizationID)

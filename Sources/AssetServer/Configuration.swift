@@ -22,6 +22,8 @@ public struct AssetServerConfiguration: Sendable {
         public var maxAdminBody = 256 << 20
         /// Largest file a presigned POST accepts (the policy's `content-length-range`).
         public var maxUploadSize: Int64 = 5 << 30
+        /// Live records a database keeps before archiving moves its oldest dates out (the vendor's 500,000).
+        public var maxLiveRecords = 500_000
 
         public init() {}
     }

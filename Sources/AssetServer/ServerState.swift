@@ -56,12 +56,16 @@ extension ServerState {
         guard let header, !header.isEmpty else {
             throw APIError.unauthenticated("Authentication credentials were not provided.")
         }
+        // DRF's TokenAuthentication: the keyword is case-insensitive; another scheme is no credentials at all.
         let parts = header.split(separator: " ", omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0] == "Token" else {
-            if parts.first == "Token" {
-                throw APIError.unauthenticated("Invalid token header. Token string should not contain spaces.")
-            }
+        guard let scheme = parts.first, scheme.lowercased() == "token" else {
             throw APIError.unauthenticated("Authentication credentials were not provided.")
+        }
+        guard parts.count == 2 else {
+            throw APIError.unauthenticated(
+                parts.count == 1
+                    ? "Invalid token header. No credentials provided."
+                    : "Invalid token header. Token string should not contain spaces.")
         }
         let presented = String(parts[1])
         if Self.constantTimeEqual(presented, mainToken) { return .main }
@@ -74,7 +78,8 @@ extension ServerState {
     static func digest(_ token: String) -> String { SHA256.hash(data: Array(token.utf8)).hexString }
 
     static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = SHA256.hash(data: Array(a.utf8)), right = SHA256.hash(data: Array(b.utf8))
+        let left = SHA256.hash(data: Array(a.utf8))
+        let right = SHA256.hash(data: Array(b.utf8))
         var difference: UInt8 = 0
         for (x, y) in zip(left, right) { difference |= x ^ y }
         return difference == 0

@@ -40,7 +40,7 @@ struct ServeCommand: AsyncParsableCommand {
         let directory = data ?? Self.defaultDataDirectory()
         let configuration = AssetServerConfiguration(
             dataDirectory: directory, host: host, port: port, token: token, faults: faults)
-        var logger = Logger(label: "assets.serve")
+        var logger = Logger(label: "assets.serve", factory: { label in StreamLogHandler.standardError(label: label) })
         logger.logLevel = .warning
         do {
             try await AssetServer.run(configuration, logger: logger) { server in
@@ -61,7 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     static func defaultDataDirectory() -> String {
         let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
         return base + "/pixiebrix-assets/server"
     }

@@ -80,7 +80,8 @@ enum Exporter {
                 try output.append(CSV.line(["id", "created_at"] + names))
                 try forEachRecord(request, store: store) { record in
                     let data = record.dataValue
-                    try output.append(CSV.line([record.id, Timestamp.iso(record.createdAt)] + names.map { CSV.cell(data[$0]) }))
+                    try output.append(
+                        CSV.line([record.id, Timestamp.iso(record.createdAt)] + names.map { CSV.cell(data[$0]) }))
                 }
             case .xlsx:
                 let names = try fieldNames(request, store: store)
@@ -88,7 +89,8 @@ enum Exporter {
                 try workbook.addRow((["id", "created_at"] + names).map { .string($0) })
                 try forEachRecord(request, store: store) { record in
                     let data = record.dataValue
-                    try workbook.addRow([.string(record.id), .string(Timestamp.iso(record.createdAt))] + names.map { data[$0] })
+                    try workbook.addRow(
+                        [.string(record.id), .string(Timestamp.iso(record.createdAt))] + names.map { data[$0] })
                 }
                 try workbook.finish(into: output)
             }
@@ -106,18 +108,22 @@ enum Exporter {
 
     /// `<name>.<ext>` with the name reduced to characters safe in a URL path and a file name.
     static func fileName(_ request: ExportRequest) -> String {
-        let safe = String(request.name.unicodeScalars.map { scalar -> Character in
-            CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "-_.".unicodeScalars.contains(scalar)
-                ? Character(scalar) : "_"
-        }.prefix(100)).trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        let safe = String(
+            request.name.unicodeScalars.map { scalar -> Character in
+                CharacterSet.alphanumerics.contains(scalar) && scalar.isASCII || "-_.".unicodeScalars.contains(scalar)
+                    ? Character(scalar) : "_"
+            }.prefix(100)
+        ).trimmingCharacters(in: CharacterSet(charactersIn: "."))
         return (safe.isEmpty ? "export" : safe) + "." + request.mediaType.fileExtension
     }
 
-    private static func forEachRecord(_ request: ExportRequest, store: Store, _ body: (RecordRow) throws -> Void) throws {
+    private static func forEachRecord(_ request: ExportRequest, store: Store, _ body: (RecordRow) throws -> Void) throws
+    {
         for database in request.databases {
             var offset = 0
             while true {
-                let rows = try store.records(databaseID: database, filter: request.filter, limit: batchSize, offset: offset)
+                let rows = try store.records(
+                    databaseID: database, filter: request.filter, limit: batchSize, offset: offset)
                 for row in rows { try body(row) }
                 if rows.count < batchSize { break }
                 offset += rows.count
@@ -129,7 +135,9 @@ enum Exporter {
         var seen: Set<String> = []
         var names: [String] = []
         try forEachRecord(request, store: store) { record in
-            for member in record.dataValue.members ?? [] where seen.insert(member.key).inserted { names.append(member.key) }
+            for member in record.dataValue.members ?? [] where seen.insert(member.key).inserted {
+                names.append(member.key)
+            }
         }
         return names
     }

@@ -95,7 +95,10 @@ struct FaultSpec: Sendable, Equatable {
 
 /// What to do to one request.
 struct FaultDecision: Sendable {
-    enum Status: Sendable { case throttle(retryAfter: Int), serverError, unavailable }
+    enum Status: Sendable {
+        case throttle(retryAfter: Int)
+        case serverError, unavailable
+    }
 
     var latencyMilliseconds = 0
     var status: Status?

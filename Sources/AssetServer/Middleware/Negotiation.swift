@@ -1,3 +1,5 @@
+import Foundation
+
 /// The media type and version an API answer is rendered in, read from `Accept` as DRF's
 /// `AcceptHeaderVersioning` reads it.
 struct Negotiation: Sendable {
@@ -55,5 +57,3 @@ struct Negotiation: Sendable {
         throw APIError.notAcceptable
     }
 }
-
-import Foundation

@@ -22,7 +22,9 @@ extension ServerResponder {
         }
     }
 
-    private func handleAdmin(_ action: Route.AdminAction, request: Request) async throws -> (HTTPResponse.Status, JSONValue) {
+    private func handleAdmin(_ action: Route.AdminAction, request: Request) async throws -> (
+        HTTPResponse.Status, JSONValue
+    ) {
         let limit = state.limits.maxAdminBody
         let now = state.clock.now
         switch action {
@@ -63,12 +65,19 @@ extension ServerResponder {
                 }
                 selection = .keepAtMost(value)
             case (nil, nil):
-                selection = .keepAtMost(Archiver.recordLimit)
+                selection = .keepAtMost(state.limits.maxLiveRecords)
             default:
                 throw APIError.detail(.badRequest, "Give either before_date or max_records, not both.")
             }
-            let outcome = try Archiver.archive(databaseID: database.id, selection: selection, store: state.store, now: now)
-            return (.ok, .object(["archived_dates": .array(outcome.dates.map { .string($0) }), "archived_records": .int(outcome.records)]))
+            let outcome = try Archiver.archive(
+                databaseID: database.id, selection: selection, store: state.store, now: now)
+            return (
+                .ok,
+                .object([
+                    "archived_dates": .array(outcome.dates.map { .string($0) }),
+                    "archived_records": .int(outcome.records),
+                ])
+            )
         case .clock:
             let body = try await RequestBodyReader.jsonObject(request, allowed: ["advance"], limit: limit)
             guard case .number(let text)? = body["advance"], let seconds = Double(text) else {

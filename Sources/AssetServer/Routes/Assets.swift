@@ -14,7 +14,8 @@ extension Call {
         _ = try database(databaseID)
         let body = try await bodyObject(allowed: ["filename"])
         var errors: [JSONValue.Member] = []
-        guard let filename = Validate.string(body["filename"], field: "filename", maxLength: 255, errors: &errors) else {
+        guard let filename = Validate.string(body["filename"], field: "filename", maxLength: 255, errors: &errors)
+        else {
             throw APIError(status: .badRequest, body: .object(errors))
         }
         let now = self.now

@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 /// One authenticated, negotiated API request on its way to a handler.
@@ -51,7 +52,9 @@ enum RequestBodyReader {
         }
         if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return [] }
         let contentType = request.headers[.contentType] ?? ""
-        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let mediaType = contentType.split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
         guard let mediaType, Negotiation.jsonTypes.contains(mediaType) else {
             throw APIError.detail(.unsupportedMediaType, "Unsupported media type \"\(contentType)\" in request.")
         }
@@ -65,7 +68,9 @@ enum RequestBodyReader {
             throw APIError(
                 status: .badRequest,
                 body: .object([
-                    "non_field_errors": .array([.string("Invalid data. Expected a dictionary, but got \(value.typeName).")])
+                    "non_field_errors": .array([
+                        .string("Invalid data. Expected a dictionary, but got \(value.typeName).")
+                    ])
                 ]))
         }
         let unknown = members.map(\.key).filter { !allowed.contains($0) }
@@ -77,8 +82,6 @@ enum RequestBodyReader {
         return members
     }
 }
-
-import Foundation
 
 extension [JSONValue.Member] {
     subscript(key: String) -> JSONValue? { last { $0.key == key }?.value }

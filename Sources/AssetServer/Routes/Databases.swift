@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 
 extension Call {
@@ -23,7 +24,7 @@ extension Call {
             if let value = given.stringValue, ["Asset", "Key-Value"].contains(value) {
                 type = value
             } else {
-                errors.append(.init(key: "type", value: .array([.string("\"\(given.plainText)\" is not a valid choice.")])))
+                errors.add("type", "\"\(given.plainText)\" is not a valid choice.")
             }
         }
         guard errors.isEmpty, let name else { throw APIError(status: .badRequest, body: .object(errors)) }
@@ -32,12 +33,20 @@ extension Call {
     }
 }
 
+extension [JSONValue.Member] {
+    /// Adds a DRF field error: `{"field": ["message"]}`.
+    mutating func add(_ field: String, _ message: String) {
+        append(.init(key: field, value: .array([.string(message)])))
+    }
+}
+
 /// Field checks with DRF's messages.
 enum Validate {
     /// A required, non-blank string of at most `maxLength` Unicode code points.
-    static func string(_ value: JSONValue?, field: String, maxLength: Int, errors: inout [JSONValue.Member]) -> String? {
+    static func string(_ value: JSONValue?, field: String, maxLength: Int, errors: inout [JSONValue.Member]) -> String?
+    {
         func fail(_ message: String) -> String? {
-            errors.append(.init(key: field, value: .array([.string(message)])))
+            errors.add(field, message)
             return nil
         }
         guard let value, value != .null else {
@@ -56,5 +65,3 @@ extension JSONValue {
     /// The value as DRF quotes it in messages: strings bare, anything else as JSON.
     var plainText: String { stringValue ?? serialized }
 }
-
-import Foundation

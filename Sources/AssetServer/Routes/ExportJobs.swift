@@ -7,31 +7,29 @@ extension Call {
         let name = Validate.string(body["name"], field: "name", maxLength: 255, errors: &errors)
         var databases: [String] = []
         switch body["databases"] {
-        case nil: errors.append(.init(key: "databases", value: .array([.string("This field is required.")])))
+        case nil: errors.add("databases", "This field is required.")
         case .array(let items)?:
-            if items.isEmpty { errors.append(.init(key: "databases", value: .array([.string("This list may not be empty.")]))) }
+            if items.isEmpty { errors.add("databases", "This list may not be empty.") }
             for item in items {
                 guard let id = item.stringValue, Identifier.isCanonical(id.lowercased()) else {
-                    errors.append(.init(key: "databases", value: .array([.string("Must be a valid UUID.")])))
+                    errors.add("databases", "Must be a valid UUID.")
                     break
                 }
                 guard try store.database(id.lowercased()) != nil else {
-                    errors.append(
-                        .init(key: "databases", value: .array([.string("Invalid pk \"\(id)\" - object does not exist.")])))
+                    errors.add("databases", "Invalid pk \"\(id)\" - object does not exist.")
                     break
                 }
                 databases.append(id.lowercased())
             }
         case let other?:
-            errors.append(
-                .init(key: "databases", value: .array([.string("Expected a list of items but got type \"\(other.typeName)\".")])))
+            errors.add("databases", "Expected a list of items but got type \"\(other.typeName)\".")
         }
         var mediaType = ExportRequest.MediaType.json
         if let given = body["media_type"] {
             if let value = given.stringValue, let known = ExportRequest.MediaType(rawValue: value) {
                 mediaType = known
             } else {
-                errors.append(.init(key: "media_type", value: .array([.string("\"\(given.plainText)\" is not a valid choice.")])))
+                errors.add("media_type", "\"\(given.plainText)\" is not a valid choice.")
             }
         }
         var filter = RecordFilter()
@@ -40,25 +38,24 @@ extension Call {
                 var filterErrors: [JSONValue.Member] = []
                 for member in members {
                     guard ["start_date", "end_date"].contains(member.key) else {
-                        filterErrors.append(.init(key: member.key, value: .array([.string("Unknown field.")])))
+                        filterErrors.add(member.key, "Unknown field.")
                         continue
                     }
                     guard let text = member.value.stringValue, let micros = Timestamp.parseISO(text) else {
-                        filterErrors.append(
-                            .init(key: member.key, value: .array([.string("Datetime has wrong format. Use ISO 8601.")])))
+                        filterErrors.add(member.key, "Datetime has wrong format. Use ISO 8601.")
                         continue
                     }
                     if member.key == "start_date" {
                         filter.createdFrom = micros
                     } else {
                         // A bare date means the whole day.
-                        filter.createdThrough = Timestamp.parseDate(text) != nil ? micros + Timestamp.microsPerDay - 1 : micros
+                        filter.createdThrough =
+                            Timestamp.parseDate(text) != nil ? micros + Timestamp.microsPerDay - 1 : micros
                     }
                 }
                 if !filterErrors.isEmpty { errors.append(.init(key: "filters", value: .object(filterErrors))) }
             } else {
-                errors.append(
-                    .init(key: "filters", value: .array([.string("Expected a dictionary of items but got type \"\(filters.typeName)\".")])))
+                errors.add("filters", "Expected a dictionary of items but got type \"\(filters.typeName)\".")
             }
         }
         guard errors.isEmpty, let name else { throw APIError(status: .badRequest, body: .object(errors)) }

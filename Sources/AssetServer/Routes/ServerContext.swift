@@ -1,9 +1,10 @@
-import Hummingbird
-#if canImport(Glibc)
-import Glibc
-#endif
 import HTTPTypes
+import Hummingbird
 import NIOCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The request context: Hummingbird's core storage plus the connection, which the `reset` fault closes.
 struct ServerContext: RequestContext {

@@ -71,7 +71,12 @@ struct ServerResponder: HTTPResponder {
             await context.resetConnection()
             throw ConnectionReset()
         }
-        if isHead { response.body = .init() }
+        if isHead {
+            // HEAD answers what GET would, without the body, as Django does.
+            let length = response.headers[.contentLength]
+            response.body = .init()
+            response.headers[.contentLength] = length
+        }
         return response
     }
 
@@ -97,7 +102,8 @@ struct ServerResponder: HTTPResponder {
 extension APIError {
     static func throttled(_ seconds: Int) -> APIError {
         var error = APIError.detail(
-            .tooManyRequests, "Request was throttled. Expected available in \(seconds) second\(seconds == 1 ? "" : "s").")
+            .tooManyRequests,
+            "Request was throttled. Expected available in \(seconds) second\(seconds == 1 ? "" : "s").")
         error.headers[.pbRetryAfter] = String(seconds)
         return error
     }

@@ -7,17 +7,21 @@ extension ServerResponder {
     func storage(_ route: Route, request: Request, context: ServerContext) async throws -> Response {
         do {
             if request.headers[.authorization] != nil {
-                throw StorageError.invalidArgument("Unsupported Authorization Type: storage links carry their own signature")
+                throw StorageError.invalidArgument(
+                    "Unsupported Authorization Type: storage links carry their own signature")
             }
             let fault = state.faults.decide(route.kind == .upload ? .upload : .download)
             await fault.applyLatency()
             switch fault.status {
             case .throttle(let seconds):
-                var error = StorageError(status: .tooManyRequests, code: "SlowDown", message: "Please reduce your request rate.")
+                var error = StorageError(
+                    status: .tooManyRequests, code: "SlowDown", message: "Please reduce your request rate.")
                 error.headers[.pbRetryAfter] = String(seconds)
                 throw error
             case .unavailable:
-                throw StorageError(status: .serviceUnavailable, code: "ServiceUnavailable", message: "Please reduce your request rate.")
+                throw StorageError(
+                    status: .serviceUnavailable, code: "ServiceUnavailable", message: "Please reduce your request rate."
+                )
             default: break
             }
             let method = request.method.rawValue
@@ -40,7 +44,8 @@ extension ServerResponder {
         } catch is ConnectionReset {
             throw ConnectionReset()
         } catch {
-            state.logger.error("storage request failed", metadata: ["error": "\(error)"])
+            // Mostly clients that went away mid-body; not worth an error line.
+            state.logger.notice("storage request failed", metadata: ["error": "\(error)"])
             return Self.storageResponse(.internalError)
         }
     }
@@ -48,13 +53,17 @@ extension ServerResponder {
     /// `GET`/`HEAD /_storage/objects/<key>?X-Amz-...`: a signed, expiring link; `Range` gives `206` or `416`.
     func download(key: String, request: Request, context: ServerContext, reset: Bool) throws -> Response {
         let query = Query(request.uri.query)
-        guard let date = query["X-Amz-Date"], let expires = query["X-Amz-Expires"], let signature = query["X-Amz-Signature"],
+        guard let date = query["X-Amz-Date"], let expires = query["X-Amz-Expires"],
+            let signature = query["X-Amz-Signature"],
             query["X-Amz-Algorithm"] == Signer.algorithm, query["X-Amz-Credential"] != nil
         else {
             throw StorageError.accessDenied(
-                "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")
+                "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
+            )
         }
-        guard state.signer.isValid(signature: signature, for: Signer.downloadCanonical(key: key, date: date, expires: expires))
+        guard
+            state.signer.isValid(
+                signature: signature, for: Signer.downloadCanonical(key: key, date: date, expires: expires))
         else { throw StorageError.signatureMismatch }
         guard let signedAt = Timestamp.parseAmzDate(date), let lifetime = Int64(expires),
             state.clock.now < signedAt + lifetime * Timestamp.microsPerSecond
@@ -67,9 +76,11 @@ extension ServerResponder {
         headers[.acceptRanges] = "bytes"
         headers[.contentType] = object.contentType
         headers[.lastModified] = HTTPDate.format(object.createdAt)
-        if let ifMatch = request.headers[.ifMatch], ifMatch != "*", !ifMatch.split(separator: ",").contains(where: {
-            $0.trimmingCharacters(in: .whitespaces) == etag
-        }) {
+        if let ifMatch = request.headers[.ifMatch], ifMatch != "*",
+            !ifMatch.split(separator: ",").contains(where: {
+                $0.trimmingCharacters(in: .whitespaces) == etag
+            })
+        {
             throw StorageError(
                 status: .preconditionFailed, code: "PreconditionFailed",
                 message: "At least one of the pre-conditions you specified did not hold")
@@ -84,7 +95,8 @@ extension ServerResponder {
             case .range(let satisfiable): range = satisfiable
             case .unsatisfiable:
                 var error = StorageError(
-                    status: .rangeNotSatisfiable, code: "InvalidRange", message: "The requested range is not satisfiable")
+                    status: .rangeNotSatisfiable, code: "InvalidRange",
+                    message: "The requested range is not satisfiable")
                 error.headers[.contentRange] = "bytes */\(object.size)"
                 throw error
             }
@@ -109,7 +121,9 @@ extension ServerResponder {
 }
 
 enum ByteRange {
-    case whole, range(ClosedRange<Int64>), unsatisfiable
+    case whole
+    case range(ClosedRange<Int64>)
+    case unsatisfiable
 
     /// A single `bytes=a-b`, `bytes=a-` or `bytes=-n`; anything else is ignored (the whole object), as S3 does.
     static func parse(_ header: String, size: Int64) -> ByteRange {
@@ -117,15 +131,19 @@ enum ByteRange {
         guard text.lowercased().hasPrefix("bytes="), !text.contains(",") else { return .whole }
         let spec = text.dropFirst(6).split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard spec.count == 2 else { return .whole }
-        let first = spec[0].trimmingCharacters(in: .whitespaces), last = spec[1].trimmingCharacters(in: .whitespaces)
+        let first = spec[0].trimmingCharacters(in: .whitespaces)
+        let last = spec[1].trimmingCharacters(in: .whitespaces)
         if first.isEmpty {
             guard let suffix = Int64(last) else { return .whole }
             guard suffix > 0, size > 0 else { return .unsatisfiable }
             return .range(max(0, size - suffix)...(size - 1))
         }
         guard let from = Int64(first) else { return .whole }
-        let to = last.isEmpty ? size - 1 : Int64(last)
-        guard let to, to >= from else { return .whole }
+        var to = Int64.max
+        if !last.isEmpty {
+            guard let value = Int64(last), value >= from else { return .whole }
+            to = value
+        }
         guard from < size else { return .unsatisfiable }
         return .range(from...min(to, size - 1))
     }
@@ -153,7 +171,9 @@ enum FileStreamer {
                 if count < 0 { failure = errno }
                 return max(0, count)
             }
-            guard failure == 0, buffer.readableBytes > 0 else { throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO) }
+            guard failure == 0, buffer.readableBytes > 0 else {
+                throw POSIXError(POSIXErrorCode(rawValue: failure) ?? .EIO)
+            }
             sent += Int64(buffer.readableBytes)
             try await writer.write(buffer)
             try await afterChunk(sent)

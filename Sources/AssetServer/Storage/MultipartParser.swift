@@ -1,7 +1,9 @@
+import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 /// A streaming `multipart/form-data` parser: small fields are collected, the file part is handed on in slices
@@ -22,7 +24,9 @@ struct MultipartParser {
     struct Malformed: Error { var reason: String }
 
     private enum State {
-        case preamble, afterDelimiter, headers, body(Part), done
+        case preamble, afterDelimiter, headers
+        case body(Part)
+        case done
     }
 
     private let delimiter: [UInt8]
@@ -55,7 +59,8 @@ struct MultipartParser {
     }
 
     mutating func feed(_ bytes: UnsafeRawBufferPointer, _ handle: (Event) throws -> Void) throws {
-        pending.append(contentsOf: bytes)
+        // A typed buffer appends with one copy; a raw one would go byte by byte.
+        pending.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
         var start = 0
         parsing: while true {
             switch state {
@@ -84,7 +89,9 @@ struct MultipartParser {
                 }
             case .headers:
                 guard let end = find(Array("\r\n\r\n".utf8), from: start) else {
-                    guard pending.count - start <= Self.maxHeaderBytes else { throw Malformed(reason: "headers too long") }
+                    guard pending.count - start <= Self.maxHeaderBytes else {
+                        throw Malformed(reason: "headers too long")
+                    }
                     break parsing
                 }
                 let block = String(decoding: pending[(start + 2)..<max(start + 2, end)], as: UTF8.self)
@@ -117,7 +124,9 @@ struct MultipartParser {
 
     private mutating func emit(_ part: Part, from start: Int, to end: Int, _ handle: (Event) throws -> Void) throws {
         if part.name == "file" {
-            try pending.withUnsafeBytes { raw in try handle(.fileData(UnsafeRawBufferPointer(rebasing: raw[start..<end]))) }
+            try pending.withUnsafeBytes { raw in
+                try handle(.fileData(UnsafeRawBufferPointer(rebasing: raw[start..<end])))
+            }
         } else {
             fieldBytes += end - start
             guard fieldBytes <= Self.maxFieldBytes else { throw Malformed(reason: "form fields too large") }
@@ -132,7 +141,9 @@ struct MultipartParser {
                 let base = haystack.baseAddress!
                 var position = start
                 while haystack.count - position >= needle.count {
-                    guard let hit = memchr(base + position, Int32(needle[0]), haystack.count - position - needle.count + 1)
+                    guard
+                        let hit = memchr(
+                            base + position, Int32(needle[0]), haystack.count - position - needle.count + 1)
                     else { return nil }
                     let offset = base.distance(to: UnsafeRawPointer(hit))
                     if memcmp(hit, needleBytes.baseAddress!, needle.count) == 0 { return offset }
@@ -190,11 +201,11 @@ struct HeaderParameters {
             let pair = item.split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { continue }
             var value = pair[1].trimmingCharacters(in: .whitespaces)
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+                value = String(value.dropFirst().dropLast())
+            }
             parameters[pair[0].trimmingCharacters(in: .whitespaces).lowercased()] = value
         }
         return HeaderParameters(value: items[0].trimmingCharacters(in: .whitespaces), parameters: parameters)
     }
 }
-
-import Foundation

@@ -39,7 +39,9 @@ extension ServerResponder {
                             fields.append((name, value))
                         case .fileStart:
                             // Checked before any byte is kept; a refused upload is read to its end and dropped.
-                            permit = Result { () throws(StorageError) in try state.signer.permit(fields: fields, now: now) }
+                            permit = Result { () throws(StorageError) in
+                                try state.signer.permit(fields: fields, now: now)
+                            }
                         case .fileData(let slice):
                             if case .success = permit { try sink.write(slice) }
                         case .fileEnd:
@@ -49,7 +51,8 @@ extension ServerResponder {
                 }
             }
         } catch let malformed as MultipartParser.Malformed {
-            throw StorageError.malformed("The body of your POST request is not well-formed multipart/form-data: \(malformed.reason).")
+            throw StorageError.malformed(
+                "The body of your POST request is not well-formed multipart/form-data: \(malformed.reason).")
         }
         guard parser.isComplete else {
             throw StorageError.malformed("The body of your POST request is not well-formed multipart/form-data.")
@@ -76,7 +79,8 @@ extension ServerResponder {
         switch allowed.successStatus {
         case 201:
             headers[.contentType] = "application/xml"
-            let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse><Location>\(XML.escape(location))</Location>"
+            let xml =
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PostResponse><Location>\(XML.escape(location))</Location>"
                 + "<Bucket>local</Bucket><Key>\(XML.escape(allowed.key))</Key><ETag>&quot;\(md5)&quot;</ETag></PostResponse>"
             return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
         case 200:

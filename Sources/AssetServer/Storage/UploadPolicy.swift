@@ -15,7 +15,9 @@ extension Signer {
         var byName: [String: String] = [:]
         for field in fields { byName[field.name.lowercased()] = field.value }
         guard let key = byName["key"] else {
-            throw .invalidArgument("Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields.")
+            throw .invalidArgument(
+                "Bucket POST must contain a field named 'key'.  If it is specified, please check the order of the fields."
+            )
         }
         guard let policyText = byName["policy"], let signature = byName["x-amz-signature"] else {
             throw .accessDenied("Bucket POST must contain a field named 'policy' and 'x-amz-signature'.")
@@ -63,7 +65,9 @@ extension Signer {
                 case "eq":
                     guard given == operand else { throw Self.conditionFailed(["eq", field, operand]) }
                 case "starts-with":
-                    guard given?.hasPrefix(operand) ?? true else { throw Self.conditionFailed(["starts-with", field, operand]) }
+                    guard given?.hasPrefix(operand) ?? true else {
+                        throw Self.conditionFailed(["starts-with", field, operand])
+                    }
                 default:
                     throw .invalidArgument("Invalid Policy: Invalid condition.")
                 }
@@ -71,7 +75,9 @@ extension Signer {
                 throw .invalidArgument("Invalid Policy: Invalid condition.")
             }
         }
-        let extra = fields.map(\.name).filter { !named.contains($0.lowercased()) && !$0.lowercased().hasPrefix("x-ignore-") }
+        let extra = fields.map(\.name).filter {
+            !named.contains($0.lowercased()) && !$0.lowercased().hasPrefix("x-ignore-")
+        }
         if !extra.isEmpty {
             throw .accessDenied("Invalid according to Policy: Extra input fields: \(extra.joined(separator: ", "))")
         }

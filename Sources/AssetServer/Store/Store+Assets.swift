@@ -90,7 +90,10 @@ extension Store {
         }
     }
 
-    enum MarkResult { case marked(AssetRow), notUploaded }
+    enum MarkResult {
+        case marked(AssetRow)
+        case notUploaded
+    }
 
     /// Sets `is_uploaded`; `true` only once storage holds a blob under the asset's key.
     func markAsset(_ asset: AssetRow, isUploaded: Bool?, now: Micros) throws -> MarkResult {
@@ -106,7 +109,8 @@ extension Store {
                     arguments: [isUploaded, now, asset.id])
                 try touchDatabase(db, id: asset.databaseID, now: now)
             }
-            return .marked(AssetRow(row: try Row.fetchOne(db, sql: "SELECT * FROM assets WHERE id = ?", arguments: [asset.id])!))
+            return .marked(
+                AssetRow(row: try Row.fetchOne(db, sql: "SELECT * FROM assets WHERE id = ?", arguments: [asset.id])!))
         }
     }
 }

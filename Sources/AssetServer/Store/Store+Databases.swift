@@ -56,7 +56,8 @@ extension Store {
             let arguments: StatementArguments = owner.map { [$0] } ?? []
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM databases \(filter)", arguments: arguments)!
             let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM databases \(filter) ORDER BY rowid \(page?.sqlLimit ?? "")", arguments: arguments)
+                db, sql: "SELECT * FROM databases \(filter) ORDER BY rowid \(page?.sqlLimit ?? "")",
+                arguments: arguments)
             return (rows.map(DatabaseRow.init), total)
         }
     }

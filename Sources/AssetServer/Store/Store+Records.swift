@@ -50,7 +50,8 @@ struct RecordFilter: Sendable {
         }
         for (field, value) in equals {
             clauses.append(
-                "EXISTS (SELECT 1 FROM json_each(records.data) AS f WHERE f.key = ? AND f.type = 'text' AND f.value = ?)")
+                "EXISTS (SELECT 1 FROM json_each(records.data) AS f WHERE f.key = ? AND f.type = 'text' AND f.value = ?)"
+            )
             arguments += [field, value]
         }
         for (field, isNull) in isNull {
@@ -100,7 +101,8 @@ extension Store {
         -> RecordRow
     {
         try pool.write { db in
-            try upsert(db, databaseID: databaseID, id: id, data: data, strategy: strategy, createdAt: now, updatedAt: now)
+            try upsert(
+                db, databaseID: databaseID, id: id, data: data, strategy: strategy, createdAt: now, updatedAt: now)
             try touchDatabase(db, id: databaseID, now: now)
             return RecordRow(
                 row: try Row.fetchOne(
@@ -115,7 +117,8 @@ extension Store {
                 let createdAt = record.createdAt ?? now
                 try upsert(
                     db, databaseID: databaseID, id: record.id, data: record.data, strategy: .replace,
-                    createdAt: createdAt, updatedAt: record.updatedAt ?? createdAt, keepCreatedAt: record.createdAt == nil)
+                    createdAt: createdAt, updatedAt: record.updatedAt ?? createdAt,
+                    keepCreatedAt: record.createdAt == nil)
             }
             try touchDatabase(db, id: databaseID, now: now)
             return records.count
@@ -127,7 +130,8 @@ extension Store {
         createdAt: Micros, updatedAt: Micros, keepCreatedAt: Bool = true
     ) throws {
         if let old = try Row.fetchOne(
-            db, sql: "SELECT data, created_at FROM records WHERE database_id = ? AND id = ?", arguments: [databaseID, id])
+            db, sql: "SELECT data, created_at FROM records WHERE database_id = ? AND id = ?",
+            arguments: [databaseID, id])
         {
             let oldData = (try? JSONValue.parse(old["data"] as String)) ?? .object([])
             let merged = strategy.merge(oldData, data)
@@ -139,7 +143,8 @@ extension Store {
             try db.execute(
                 sql: "INSERT INTO records (database_id, id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [databaseID, id, data.serialized, createdAt, updatedAt])
-            try db.execute(sql: "UPDATE databases SET num_records = num_records + 1 WHERE id = ?", arguments: [databaseID])
+            try db.execute(
+                sql: "UPDATE databases SET num_records = num_records + 1 WHERE id = ?", arguments: [databaseID])
         }
     }
 

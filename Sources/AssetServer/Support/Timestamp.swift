@@ -35,7 +35,8 @@ enum Timestamp {
     static func parseAmzDate(_ text: String) -> Micros? {
         let chars = Array(text)
         guard chars.count == 16, chars[8] == "T", chars[15] == "Z" else { return nil }
-        let iso = "\(String(chars[0..<4]))-\(String(chars[4..<6]))-\(String(chars[6..<8]))T"
+        let iso =
+            "\(String(chars[0..<4]))-\(String(chars[4..<6]))-\(String(chars[6..<8]))T"
             + "\(String(chars[9..<11])):\(String(chars[11..<13])):\(String(chars[13..<15]))Z"
         return parseISO(iso)
     }
@@ -93,7 +94,9 @@ enum Timestamp {
     private static func dateTime(_ seconds: Int64) -> String {
         let (days, secondOfDay) = floorDivide(seconds, 86_400)
         let (year, month, day) = civil(fromDays: days)
-        let hour = Int(secondOfDay / 3600), minute = Int(secondOfDay / 60 % 60), second = Int(secondOfDay % 60)
+        let hour = Int(secondOfDay / 3600)
+        let minute = Int(secondOfDay / 60 % 60)
+        let second = Int(secondOfDay % 60)
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
     }
 
@@ -105,7 +108,10 @@ enum Timestamp {
     private static func floorDivide(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
         var q = a / b
         var r = a % b
-        if r < 0 { q -= 1; r += b }
+        if r < 0 {
+            q -= 1
+            r += b
+        }
         return (q, r)
     }
 
@@ -121,7 +127,8 @@ enum Timestamp {
         let y = Int64(month <= 2 ? year - 1 : year)
         let era = (y >= 0 ? y : y - 399) / 400
         let yoe = y - era * 400
-        let m = Int64(month), d = Int64(day)
+        let m = Int64(month)
+        let d = Int64(day)
         let doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         return era * 146_097 + doe - 719_468
