@@ -15,7 +15,7 @@ struct CrashSafetyTests {
     @Test("push of 300 files killed 30 times: every file ends with exactly one uploaded asset, bytes equal")
     func pushSurvivesKills() async throws {
         // Added latency keeps each run long enough that the kills land at every step of the lifecycle.
-        try await withFixture(faults: "latency=15ms") { fixture in
+        try await withFixture(faults: "latency=40ms") { fixture in
             let source = try fixture.scratch.folder("source")
             var random = SeededGenerator(seed: 2024)
             for index in 0..<300 {
@@ -27,15 +27,22 @@ struct CrashSafetyTests {
                              "--state", fixture.scratch.path("push.sqlite"), "--quiet"]
             let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
             var killedMidRun = 0
+            var killedMidLifecycle = 0
             var attempts = 0
             while killedMidRun < Self.kills && attempts < Self.maxAttempts {
                 attempts += 1
                 let running = try CLI.start(arguments, environment: environment)
-                try await Task.sleep(for: .milliseconds(Int.random(in: 30...400, using: &random)))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 30...600, using: &random)))
                 running.kill()
                 if await running.wait().signalled { killedMidRun += 1 }
+                // Did the kill catch files inside a lifecycle step?
+                let counts = try StateStore.open(path: fixture.scratch.path("push.sqlite")).pushCounts()
+                if [.creating, .uploading, .marking, .verifying].contains(where: { counts[$0, default: 0] > 0 }) {
+                    killedMidLifecycle += 1
+                }
             }
             #expect(killedMidRun >= Self.kills)
+            #expect(killedMidLifecycle >= Self.kills / 3)
             let final = try await CLI.run(arguments, environment: environment)
             #expect(final.status == 0, "final push: \(final.stderr)")
 
@@ -45,7 +52,7 @@ struct CrashSafetyTests {
             let duplicated = uploaded.filter { $0.value.count != 1 }.keys.sorted()
             #expect(duplicated.isEmpty, "files with more than one uploaded asset: \(duplicated)")
             let orphans = assets.filter { !$0.isUploaded }.count
-            print("push crash test: \(killedMidRun) of \(attempts) runs killed mid-run, \(orphans) orphan asset(s), "
+            print("push crash test: \(killedMidRun) of \(attempts) runs killed mid-run (\(killedMidLifecycle) inside a lifecycle step), \(orphans) orphan asset(s), "
                 + "\(uploaded.count) files uploaded once")
 
             let target = try fixture.scratch.folder("check")

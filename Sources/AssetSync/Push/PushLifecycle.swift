@@ -5,9 +5,11 @@
 ///                                      ↘ failed (permanent, with reason; `assets retry` requeues)
 /// ```
 /// Each step has a state that is committed before it starts (`creating`, `uploading`, ...) and
-/// one committed when it has finished (`created`, `uploaded`, ...). A process that dies during a
-/// step finds the step's "-ing" state on restart and does the step again: every step is
-/// idempotent except the create, whose repeat may leave an orphan asset.
+/// one that says it has finished (`created`, `uploaded`, ...); what a step learned (the asset id,
+/// the ETag) is committed with the next step's running state, before that step relies on it, or
+/// with the finished state when the run stops there. A process that dies during a step finds the
+/// step's "-ing" state on restart and does the step again: every step is idempotent except the
+/// create, whose repeat may leave an orphan asset.
 public enum PushState: String, Codable, Sendable, CaseIterable {
     case queued, creating, created, uploading, uploaded, marking, marked, verifying, done, failed
 

@@ -52,7 +52,9 @@ struct PushRunner {
                 case .finished where step == .verify:
                     try store.finish(&job)
                 case .finished:
-                    try store.commit(&job, state: step.finishedState)
+                    // Committed with the next step's running state, before that step starts: one
+                    // write per step, and what this step learned is durable before it is relied on.
+                    job.state = step.finishedState
                 }
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
             } catch let error as JobFailure {

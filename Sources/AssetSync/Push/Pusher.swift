@@ -61,25 +61,34 @@ public struct Pusher: Sendable {
         return summary
     }
 
-    /// Hashes and queues new or changed files, two at a time (hashing is bound by one core each).
-    /// Returns how many files could not be read.
+    /// Hashes and queues new or changed files, two at a time (hashing is bound by one core each),
+    /// committing each batch of files in one transaction. Returns how many files could not be read.
     private func enqueue(_ files: [LocalFile]) async throws -> Int {
         let (folder, store, reporter) = (self.folder, self.store, self.reporter)
-        return try await files.concurrentCompactMap(limit: 2) { file -> Bool? in
-            do {
-                let digest = try FileDigest.of(path: folder + "/" + file.path)
-                try store.enqueuePush(file, digest: digest)
-            } catch let error as SyncError {
-                throw error
-            } catch {
-                let reason = "cannot read the file: \(Self.describe(error))"
-                try store.recordUnpushable(path: file.path, size: file.size, mtimeNs: file.mtimeNs, reason: reason)
-                reporter.report(.failed(path: file.path, reason: reason))
-                return true
+        var unreadable = 0
+        for start in stride(from: 0, to: files.count, by: Self.enqueueBatch) {
+            let batch = files[start..<min(start + Self.enqueueBatch, files.count)]
+            let hashed = try await batch.concurrentCompactMap(limit: 2) { file -> (LocalFile, Result<FileDigest, any Error>)? in
+                (file, Result { try FileDigest.of(path: folder + "/" + file.path) })
             }
-            return nil
-        }.count
+            var ready: [(file: LocalFile, digest: FileDigest)] = []
+            for (file, result) in hashed {
+                switch result {
+                case .success(let digest):
+                    ready.append((file, digest))
+                case .failure(let error):
+                    let reason = "cannot read the file: \(Self.describe(error))"
+                    try store.recordUnpushable(path: file.path, size: file.size, mtimeNs: file.mtimeNs, reason: reason)
+                    reporter.report(.failed(path: file.path, reason: reason))
+                    unreadable += 1
+                }
+            }
+            try store.enqueuePushes(ready.sorted { $0.file.path < $1.file.path })
+        }
+        return unreadable
     }
+
+    static let enqueueBatch = 512
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? CocoaError, error.code == .fileReadNoPermission { return "permission denied" }

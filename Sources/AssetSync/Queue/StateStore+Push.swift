@@ -5,27 +5,36 @@ extension StateStore {
     /// Queues a file's content for upload. An active job for the same path keeps its progress when
     /// the content is the same, and starts over (its asset, if any, becomes an orphan) when not.
     public func enqueuePush(_ file: LocalFile, digest: FileDigest) throws {
+        try enqueuePushes([(file, digest)])
+    }
+
+    /// Queues many files in one transaction.
+    public func enqueuePushes(_ files: [(file: LocalFile, digest: FileDigest)]) throws {
         try pool.write { db in
-            let now = Date()
-            try PushJob.filter(Column("path") == file.path).filter(Column("state") == PushState.failed).deleteAll(db)
-            if var active = try PushJob.filter(Column("path") == file.path)
-                .filter(PushState.active.contains(Column("state"))).fetchOne(db) {
-                if active.md5 == digest.md5 && active.size == digest.size {
-                    if active.mtimeNs != file.mtimeNs {
-                        active.mtimeNs = file.mtimeNs
-                        active.updatedAt = now
-                        try active.update(db)
-                    }
-                    return
+            for (file, digest) in files { try Self.enqueue(file, digest: digest, db: db) }
+        }
+    }
+
+    private static func enqueue(_ file: LocalFile, digest: FileDigest, db: GRDB.Database) throws {
+        let now = Date()
+        try PushJob.filter(Column("path") == file.path).filter(Column("state") == PushState.failed).deleteAll(db)
+        if var active = try PushJob.filter(Column("path") == file.path)
+            .filter(PushState.active.contains(Column("state"))).fetchOne(db) {
+            if active.md5 == digest.md5 && active.size == digest.size {
+                if active.mtimeNs != file.mtimeNs {
+                    active.mtimeNs = file.mtimeNs
+                    active.updatedAt = now
+                    try active.update(db)
                 }
-                try Self.restart(&active, size: digest.size, mtimeNs: file.mtimeNs, digest: digest,
-                                 reason: "the file changed before its upload finished", db: db)
                 return
             }
-            var job = PushJob(id: nil, path: file.path, size: digest.size, mtimeNs: file.mtimeNs, md5: digest.md5,
-                              sha256: digest.sha256, state: .queued, recreations: 0, createdAt: now, updatedAt: now)
-            try job.insert(db)
+            try restart(&active, size: digest.size, mtimeNs: file.mtimeNs, digest: digest,
+                        reason: "the file changed before its upload finished", db: db)
+            return
         }
+        var job = PushJob(id: nil, path: file.path, size: digest.size, mtimeNs: file.mtimeNs, md5: digest.md5,
+                          sha256: digest.sha256, state: .queued, recreations: 0, createdAt: now, updatedAt: now)
+        try job.insert(db)
     }
 
     /// Records a file that cannot be pushed at all (unreadable, bad name) as a failed job.

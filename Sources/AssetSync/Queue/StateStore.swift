@@ -103,6 +103,11 @@ public final class StateStore: Sendable {
                 t.column("created_at", .datetime).notNull()
             }
         }
+        migrator.registerMigration("v2: jobs by path") { db in
+            // Enqueueing looks jobs up by path; the partial unique indexes cannot serve those queries.
+            try db.create(index: "push_jobs_by_path", on: "push_jobs", columns: ["path"])
+            try db.create(index: "pull_jobs_by_path", on: "pull_jobs", columns: ["path"])
+        }
         return migrator
     }
 
