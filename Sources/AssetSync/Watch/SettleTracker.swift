@@ -1,0 +1,143 @@
+/// A file's size and modification time: what tells whether it changed.
+public struct FileStamp: Sendable, Equatable {
+    public var size: Int64
+    /// Modification time in nanoseconds since 1970.
+    public var mtimeNs: Int64
+
+    public init(size: Int64, mtimeNs: Int64) {
+        self.size = size
+        self.mtimeNs = mtimeNs
+    }
+
+    /// The stamp of the file at `path` now, or nil when there is no regular file there.
+    public static func of(path: String) -> FileStamp? {
+        LocalScanner.fileStatus(path: path).map { FileStamp(size: $0.size, mtimeNs: $0.mtimeNs) }
+    }
+
+    var mtimeSeconds: Double { Double(mtimeNs) / 1e9 }
+}
+
+/// Decides when a file in a watched folder is complete, so that it is never uploaded half-way.
+///
+/// A file is complete once it has been closed after writing (`IN_CLOSE_WRITE`), renamed into the
+/// folder (`IN_MOVED_TO`, the atomic way to publish a file), or once its size and modification
+/// time have stayed the same for the settle window. Pure logic: the caller passes the time and the
+/// stamps it read, so tests drive it without I/O.
+///
+/// ```swift
+/// var tracker = SettleTracker(settle: 2)
+/// tracker.record(.written, path: "a.bin", stamp: stamp, now: now)      // .waiting
+/// tracker.due(now: now + 2) { FileStamp.of(path: root + "/" + $0) }   // ["a.bin"] if unchanged
+/// ```
+public struct SettleTracker: Sendable {
+    /// What was seen happen to a file.
+    public enum Signal: Sendable, Equatable {
+        /// Bytes were written (`IN_MODIFY`): the content changed just now.
+        case written
+        /// Created, or its attributes changed (`IN_CREATE`, `IN_ATTRIB`), or found by a scan: it may
+        /// have been complete for a while, as its modification time tells.
+        case seen
+        /// Closed after writing (`IN_CLOSE_WRITE`).
+        case closedAfterWrite
+        /// Renamed into the folder or within it (`IN_MOVED_TO`).
+        case movedIn
+        /// Deleted, or moved away.
+        case removed
+    }
+
+    /// What the caller does with the file after a signal.
+    public enum Decision: Sendable, Equatable {
+        /// Complete: hand it over for upload.
+        case ready
+        /// Still settling: ``due(now:stamp:)`` will say when it is ready.
+        case waiting
+        /// Gone: nothing to do.
+        case forgotten
+    }
+
+    private struct Pending: Sendable {
+        var stamp: FileStamp
+        /// Since when the stamp is known not to have changed.
+        var stableSince: Double
+    }
+
+    /// Seconds a file's stamp must stay the same to count as complete.
+    public let settle: Double
+    private var pending: [String: Pending] = [:]
+
+    public init(settle: Double) {
+        self.settle = max(0, settle)
+    }
+
+    /// Files still settling.
+    public var count: Int { pending.count }
+
+    public func isSettling(_ path: String) -> Bool { pending[path] != nil }
+
+    /// Records a signal for a file, with its stamp read just after the signal (nil if it is gone)
+    /// and the wall-clock time in seconds since 1970 (the clock of modification times).
+    @discardableResult
+    public mutating func record(_ signal: Signal, path: String, stamp: FileStamp?, now: Double) -> Decision {
+        guard let stamp, signal != .removed else {
+            pending[path] = nil
+            return .forgotten
+        }
+        switch signal {
+        case .closedAfterWrite, .movedIn:
+            pending[path] = nil
+            return .ready
+        case .written:
+            pending[path] = Pending(stamp: stamp, stableSince: now)
+        case .seen:
+            if pending[path]?.stamp != stamp {
+                // Unchanged since its modification time at least (never later than now: clocks differ).
+                pending[path] = Pending(stamp: stamp, stableSince: min(now, stamp.mtimeSeconds))
+            }
+        case .removed:
+            break
+        }
+        return settled(path, now: now) ? .ready : .waiting
+    }
+
+    /// Files whose settle window has passed, checked against their stamps now: those unchanged are
+    /// ready (and forgotten here); those changed start a new window; those gone are dropped.
+    public mutating func due(now: Double, stamp: (String) -> FileStamp?) -> [String] {
+        var ready: [String] = []
+        for (path, entry) in pending where now - entry.stableSince >= settle {
+            guard let current = stamp(path) else {
+                pending[path] = nil
+                continue
+            }
+            if current == entry.stamp {
+                pending[path] = nil
+                ready.append(path)
+            } else {
+                pending[path] = Pending(stamp: current, stableSince: min(now, current.mtimeSeconds))
+                if settled(path, now: now) { ready.append(path) }
+            }
+        }
+        return ready.sorted()
+    }
+
+    /// When the next file's settle window ends, if any is settling.
+    public var nextDeadline: Double? {
+        pending.values.map { $0.stableSince + settle }.min()
+    }
+
+    /// Forgets every file under a folder (relative, "" for all): it was deleted or moved away.
+    public mutating func forget(under folder: String) {
+        if folder.isEmpty {
+            pending.removeAll()
+            return
+        }
+        let prefix = folder + "/"
+        pending = pending.filter { !$0.key.hasPrefix(prefix) }
+    }
+
+    /// Whether a file's window has passed; if so, it is forgotten here and is ready.
+    private mutating func settled(_ path: String, now: Double) -> Bool {
+        guard let entry = pending[path], now - entry.stableSince >= settle else { return false }
+        pending[path] = nil
+        return true
+    }
+}
