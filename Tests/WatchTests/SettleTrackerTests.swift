@@ -9,13 +9,45 @@ struct SettleTrackerTests {
         FileStamp(size: size, mtimeNs: Int64(second * 1e9))
     }
 
-    @Test("closed after writing, or renamed into place: ready at once")
-    func closedOrMoved() {
+    @Test("closed after writing, or renamed into place: ready after the quiet period if nothing was written since")
+    func closedOrMoved() throws {
         var tracker = SettleTracker(settle: 2)
         #expect(tracker.record(.written, path: "a", stamp: stamp(10, at: 100), now: 100) == .waiting)
-        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(10, at: 100), now: 100.1) == .ready)
+        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(10, at: 100), now: 100.25) == .waiting)
+        #expect(try #require(tracker.nextDeadline) < 100.5)
+        #expect(tracker.due(now: 100.3) { _ in stamp(10, at: 100) }.isEmpty)
+        #expect(tracker.due(now: 100.5) { _ in stamp(10, at: 100) } == ["a"])
         #expect(tracker.count == 0)
-        #expect(tracker.record(.movedIn, path: "b", stamp: stamp(5, at: 50), now: 100) == .ready)
+        #expect(tracker.record(.movedIn, path: "b", stamp: stamp(5, at: 50), now: 100) == .waiting)
+        #expect(tracker.due(now: 100.25) { _ in stamp(5, at: 50) } == ["b"])
+    }
+
+    @Test("a write after the close (the event was read late) means the file is not complete")
+    func writtenAfterClose() {
+        var tracker = SettleTracker(settle: 2)
+        tracker.record(.closedAfterWrite, path: "a", stamp: stamp(10, at: 100), now: 100)
+        #expect(tracker.record(.written, path: "a", stamp: stamp(20, at: 100.05), now: 100.05) == .waiting)
+        #expect(tracker.due(now: 100.5) { _ in stamp(20, at: 100.05) }.isEmpty)
+        // The stamp alone tells too, when the write's event has not been read yet.
+        tracker.record(.movedIn, path: "b", stamp: stamp(10, at: 100), now: 100)
+        #expect(tracker.due(now: 100.25) { _ in stamp(30, at: 100.08) }.isEmpty)
+        #expect(tracker.isSettling("b"))
+        #expect(tracker.record(.closedAfterWrite, path: "b", stamp: stamp(40, at: 101), now: 101) == .waiting)
+        #expect(tracker.due(now: 101.25) { _ in stamp(40, at: 101) } == ["b"])
+    }
+
+    @Test("an empty file closed or renamed in (touch, create then reopen) settles instead")
+    func emptyClosed() {
+        var tracker = SettleTracker(settle: 2)
+        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(0, at: 100), now: 100) == .waiting)
+        #expect(tracker.due(now: 100.5) { _ in stamp(0, at: 100) }.isEmpty)
+        #expect(tracker.record(.written, path: "a", stamp: stamp(4096, at: 100.6), now: 100.6) == .waiting)
+        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(8192, at: 100.75), now: 100.75) == .waiting)
+        #expect(tracker.due(now: 101) { _ in stamp(8192, at: 100.75) } == ["a"])
+        #expect(tracker.record(.movedIn, path: "b", stamp: stamp(0, at: 100), now: 100) == .waiting)
+        #expect(tracker.due(now: 100.5) { _ in stamp(0, at: 100) }.isEmpty)
+        // Left empty: uploaded once the settle window has passed.
+        #expect(tracker.due(now: 102) { _ in stamp(0, at: 100) } == ["b"])
     }
 
     @Test("a file still being written is never ready, however long the writing takes")
@@ -30,7 +62,8 @@ struct SettleTrackerTests {
             now += 0.5
             #expect(tracker.due(now: now) { _ in stamp(size, at: now - 0.5) }.isEmpty)
         }
-        #expect(tracker.record(.closedAfterWrite, path: "slow.bin", stamp: stamp(size, at: now), now: now) == .ready)
+        #expect(tracker.record(.closedAfterWrite, path: "slow.bin", stamp: stamp(size, at: now), now: now) == .waiting)
+        #expect(tracker.due(now: now + 0.25) { _ in stamp(size, at: now) } == ["slow.bin"])
         #expect(tracker.due(now: now + 10) { _ in stamp(size, at: now) }.isEmpty)
     }
 
@@ -104,10 +137,11 @@ struct SettleTrackerTests {
         #expect(tracker.nextDeadline == 102)
     }
 
-    @Test("settle 0: any write is ready at once")
+    @Test("settle 0: any write or close is ready at once")
     func zeroSettle() {
         var tracker = SettleTracker(settle: 0)
         #expect(tracker.record(.written, path: "a", stamp: stamp(1, at: 100), now: 100) == .ready)
+        #expect(tracker.record(.closedAfterWrite, path: "b", stamp: stamp(1, at: 100), now: 100) == .ready)
         #expect(tracker.nextDeadline == nil)
     }
 

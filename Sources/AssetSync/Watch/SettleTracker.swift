@@ -19,15 +19,20 @@ public struct FileStamp: Sendable, Equatable {
 
 /// Decides when a file in a watched folder is complete, so that it is never uploaded half-way.
 ///
-/// A file is complete once it has been closed after writing (`IN_CLOSE_WRITE`), renamed into the
-/// folder (`IN_MOVED_TO`, the atomic way to publish a file), or once its size and modification
-/// time have stayed the same for the settle window. Pure logic: the caller passes the time and the
-/// stamps it read, so tests drive it without I/O.
+/// A file is complete once it has been closed after writing (`IN_CLOSE_WRITE`) or renamed into the
+/// folder (`IN_MOVED_TO`, the atomic way to publish a file), and no write followed within a short
+/// quiet period; or once its size and modification time have stayed the same for the settle window
+/// (a writer that keeps the file open, a file found by a scan). The quiet period matters because
+/// events are read a little after they happen: a writer that creates a file and then reopens it
+/// (`touch`, an atomic create) has already written again when its close is handled. An empty file
+/// closed or renamed in settles like a written one, since it is most often about to be written.
+///
+/// Pure logic: the caller passes the time and the stamps it read, so tests drive it without I/O.
 ///
 /// ```swift
 /// var tracker = SettleTracker(settle: 2)
-/// tracker.record(.written, path: "a.bin", stamp: stamp, now: now)      // .waiting
-/// tracker.due(now: now + 2) { FileStamp.of(path: root + "/" + $0) }   // ["a.bin"] if unchanged
+/// tracker.record(.closedAfterWrite, path: "a.bin", stamp: stamp, now: now)   // .waiting
+/// tracker.due(now: now + 0.1) { FileStamp.of(path: root + "/" + $0) }       // ["a.bin"] if unchanged
 /// ```
 public struct SettleTracker: Sendable {
     /// What was seen happen to a file.
@@ -49,7 +54,7 @@ public struct SettleTracker: Sendable {
     public enum Decision: Sendable, Equatable {
         /// Complete: hand it over for upload.
         case ready
-        /// Still settling: ``due(now:stamp:)`` will say when it is ready.
+        /// Not yet: ``due(now:stamp:)`` will say when it is ready.
         case waiting
         /// Gone: nothing to do.
         case forgotten
@@ -57,19 +62,24 @@ public struct SettleTracker: Sendable {
 
     private struct Pending: Sendable {
         var stamp: FileStamp
-        /// Since when the stamp is known not to have changed.
-        var stableSince: Double
+        /// Since when the stamp is known not to have changed (or when the file was closed).
+        var since: Double
+        /// Closed after writing or renamed in: ready after the quiet period rather than the settle window.
+        var closed = false
     }
 
     /// Seconds a file's stamp must stay the same to count as complete.
     public let settle: Double
+    /// Seconds after a close or a rename in during which a write means the file is not complete.
+    public let quiet: Double
     private var pending: [String: Pending] = [:]
 
-    public init(settle: Double) {
+    public init(settle: Double, quiet: Double = 0.1) {
         self.settle = max(0, settle)
+        self.quiet = max(0, min(quiet, settle))
     }
 
-    /// Files still settling.
+    /// Files not complete yet.
     public var count: Int { pending.count }
 
     public func isSettling(_ path: String) -> Bool { pending[path] != nil }
@@ -83,27 +93,26 @@ public struct SettleTracker: Sendable {
             return .forgotten
         }
         switch signal {
+        case .closedAfterWrite where stamp.size == 0, .movedIn where stamp.size == 0, .written:
+            pending[path] = Pending(stamp: stamp, since: now)
         case .closedAfterWrite, .movedIn:
-            pending[path] = nil
-            return .ready
-        case .written:
-            pending[path] = Pending(stamp: stamp, stableSince: now)
+            pending[path] = Pending(stamp: stamp, since: now, closed: true)
         case .seen:
             if pending[path]?.stamp != stamp {
                 // Unchanged since its modification time at least (never later than now: clocks differ).
-                pending[path] = Pending(stamp: stamp, stableSince: min(now, stamp.mtimeSeconds))
+                pending[path] = Pending(stamp: stamp, since: min(now, stamp.mtimeSeconds))
             }
         case .removed:
             break
         }
-        return settled(path, now: now) ? .ready : .waiting
+        return takeIfDue(path, now: now) ? .ready : .waiting
     }
 
-    /// Files whose settle window has passed, checked against their stamps now: those unchanged are
-    /// ready (and forgotten here); those changed start a new window; those gone are dropped.
+    /// Files whose quiet period or settle window has passed, checked against their stamps now: those
+    /// unchanged are ready (and forgotten here); those changed settle anew; those gone are dropped.
     public mutating func due(now: Double, stamp: (String) -> FileStamp?) -> [String] {
         var ready: [String] = []
-        for (path, entry) in pending where now - entry.stableSince >= settle {
+        for (path, entry) in pending where isDue(entry, now: now) {
             guard let current = stamp(path) else {
                 pending[path] = nil
                 continue
@@ -112,16 +121,16 @@ public struct SettleTracker: Sendable {
                 pending[path] = nil
                 ready.append(path)
             } else {
-                pending[path] = Pending(stamp: current, stableSince: min(now, current.mtimeSeconds))
-                if settled(path, now: now) { ready.append(path) }
+                pending[path] = Pending(stamp: current, since: min(now, current.mtimeSeconds))
+                if takeIfDue(path, now: now) { ready.append(path) }
             }
         }
         return ready.sorted()
     }
 
-    /// When the next file's settle window ends, if any is settling.
+    /// When the next file's quiet period or settle window ends, if any file is waiting.
     public var nextDeadline: Double? {
-        pending.values.map { $0.stableSince + settle }.min()
+        pending.values.map { $0.since + ($0.closed ? quiet : settle) }.min()
     }
 
     /// Forgets every file under a folder (relative, "" for all): it was deleted or moved away.
@@ -134,9 +143,14 @@ public struct SettleTracker: Sendable {
         pending = pending.filter { !$0.key.hasPrefix(prefix) }
     }
 
-    /// Whether a file's window has passed; if so, it is forgotten here and is ready.
-    private mutating func settled(_ path: String, now: Double) -> Bool {
-        guard let entry = pending[path], now - entry.stableSince >= settle else { return false }
+    private func isDue(_ entry: Pending?, now: Double) -> Bool {
+        guard let entry else { return false }
+        return now - entry.since >= (entry.closed ? quiet : settle)
+    }
+
+    /// If a file's wait is over, forgets it here (it is ready) and returns true.
+    private mutating func takeIfDue(_ path: String, now: Double) -> Bool {
+        guard isDue(pending[path], now: now) else { return false }
         pending[path] = nil
         return true
     }

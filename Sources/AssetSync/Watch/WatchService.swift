@@ -158,7 +158,8 @@ public final class WatchService: Sendable {
                 }
             }
         }
-        let tickInterval = min(0.5, max(0.05, options.settle / 4))
+        // Ticks end quiet periods (0.1 s) and settle windows, and wake the scheduler for retries.
+        let tickInterval = 0.05
         let timers = Task { [options] in
             var sinceRescan = 0.0
             while !Task.isCancelled {
