@@ -3,6 +3,7 @@ import Foundation
 import PixieBrix
 import Testing
 import TestSupport
+import Transfer
 
 #if canImport(Glibc)
 import Glibc
@@ -96,16 +97,20 @@ struct WatchProcessTests {
             }
             let printed = try #require(address)
             let metricsURL = try #require(URL(string: printed))
-            var text = ""
-            try await eventually("/metrics counts the five files") {
-                text = (try? String(contentsOf: metricsURL, encoding: .utf8)) ?? ""
-                return text.contains("assets_watch_files_done_total 5")
+            try await withTransferEngine { engine in
+                var text = ""
+                try await eventually("/metrics counts the five files") {
+                    let response = try await engine.perform(HTTPRequest(url: metricsURL))
+                    text = String(decoding: response.body, as: UTF8.self)
+                    return response.status == 200 && text.contains("assets_watch_files_done_total 5")
+                }
+                #expect(text.contains("assets_watch_request_duration_seconds_bucket"))
+                #expect(text.contains("assets_watch_files_in_flight"))
+                let health = try await engine.perform(HTTPRequest(
+                    url: metricsURL.deletingLastPathComponent().appendingPathComponent("healthz")))
+                #expect(health.status == 200)
+                #expect(String(decoding: health.body, as: UTF8.self).contains(#""state":"watching""#))
             }
-            #expect(text.contains("assets_watch_request_duration_seconds_bucket"))
-            #expect(text.contains("assets_watch_files_in_flight"))
-            let health = try String(contentsOf: metricsURL.deletingLastPathComponent().appendingPathComponent("healthz"),
-                                    encoding: .utf8)
-            #expect(health.contains(#""state":"watching""#))
             running.kill(SIGTERM)
             let outcome = await running.wait()
             #expect(outcome.status == 0, "\(outcome.stderr.suffix(2000))")

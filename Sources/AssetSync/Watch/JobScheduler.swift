@@ -77,9 +77,10 @@ actor JobScheduler {
         }
     }
 
-    /// New jobs were enqueued.
+    /// A job was enqueued: one waiting worker is enough to take it (if another worker takes it
+    /// first, the woken one finds nothing and waits again).
     func wake() {
-        resumeWaiters()
+        if !waiters.isEmpty { waiters.removeFirst().resume() }
     }
 
     /// Called now and then: when a retry is due or a pause ends, look at the whole queue again.
