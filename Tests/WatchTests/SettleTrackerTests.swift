@@ -9,45 +9,49 @@ struct SettleTrackerTests {
         FileStamp(size: size, mtimeNs: Int64(second * 1e9))
     }
 
-    @Test("closed after writing, or renamed into place: ready after the quiet period if nothing was written since")
-    func closedOrMoved() throws {
+    @Test("closed after writing, or renamed into place: ready once a later look at the events is handled")
+    func closedOrMoved() {
         var tracker = SettleTracker(settle: 2)
         #expect(tracker.record(.written, path: "a", stamp: stamp(10, at: 100), now: 100) == .waiting)
-        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(10, at: 100), now: 100.25) == .waiting)
-        #expect(try #require(tracker.nextDeadline) < 100.5)
-        #expect(tracker.due(now: 100.3) { _ in stamp(10, at: 100) }.isEmpty)
-        #expect(tracker.due(now: 100.5) { _ in stamp(10, at: 100) } == ["a"])
+        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(10, at: 100), now: 100.25, barrier: 7) == .waiting)
+        #expect(tracker.closedCount == 1)
+        #expect(tracker.nextDeadline == nil)
+        // However much time passes, not before look 7 is handled.
+        #expect(tracker.due(now: 500, handled: 6) { _ in stamp(10, at: 100) }.isEmpty)
+        #expect(tracker.due(now: 100.25, handled: 7) { _ in stamp(10, at: 100) } == ["a"])
         #expect(tracker.count == 0)
-        #expect(tracker.record(.movedIn, path: "b", stamp: stamp(5, at: 50), now: 100) == .waiting)
-        #expect(tracker.due(now: 100.25) { _ in stamp(5, at: 50) } == ["b"])
+        #expect(tracker.record(.movedIn, path: "b", stamp: stamp(5, at: 50), now: 100, barrier: 8) == .waiting)
+        #expect(tracker.due(now: 100, handled: 9) { _ in stamp(5, at: 50) } == ["b"])
     }
 
-    @Test("a write after the close (the event was read late) means the file is not complete")
+    @Test("a write after the close (its event handled late) means the file is not complete")
     func writtenAfterClose() {
         var tracker = SettleTracker(settle: 2)
-        tracker.record(.closedAfterWrite, path: "a", stamp: stamp(10, at: 100), now: 100)
+        tracker.record(.closedAfterWrite, path: "a", stamp: stamp(10, at: 100), now: 100, barrier: 3)
+        // The look that holds the write's event also passes the barrier: the write comes first.
         #expect(tracker.record(.written, path: "a", stamp: stamp(20, at: 100.05), now: 100.05) == .waiting)
-        #expect(tracker.due(now: 100.5) { _ in stamp(20, at: 100.05) }.isEmpty)
-        // The stamp alone tells too, when the write's event has not been read yet.
-        tracker.record(.movedIn, path: "b", stamp: stamp(10, at: 100), now: 100)
-        #expect(tracker.due(now: 100.25) { _ in stamp(30, at: 100.08) }.isEmpty)
+        #expect(tracker.due(now: 100.5, handled: 3) { _ in stamp(20, at: 100.05) }.isEmpty)
+        // A stamp that changed since the close tells too.
+        tracker.record(.movedIn, path: "b", stamp: stamp(10, at: 100), now: 100, barrier: 3)
+        #expect(tracker.due(now: 100.25, handled: 3) { _ in stamp(30, at: 100.08) }.isEmpty)
         #expect(tracker.isSettling("b"))
-        #expect(tracker.record(.closedAfterWrite, path: "b", stamp: stamp(40, at: 101), now: 101) == .waiting)
-        #expect(tracker.due(now: 101.25) { _ in stamp(40, at: 101) } == ["b"])
+        #expect(tracker.record(.closedAfterWrite, path: "b", stamp: stamp(40, at: 101), now: 101, barrier: 4) == .waiting)
+        #expect(tracker.due(now: 101, handled: 4) { _ in stamp(40, at: 101) } == ["b"])
     }
 
     @Test("an empty file closed or renamed in (touch, create then reopen) settles instead")
     func emptyClosed() {
         var tracker = SettleTracker(settle: 2)
-        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(0, at: 100), now: 100) == .waiting)
-        #expect(tracker.due(now: 100.5) { _ in stamp(0, at: 100) }.isEmpty)
-        #expect(tracker.record(.written, path: "a", stamp: stamp(4096, at: 100.6), now: 100.6) == .waiting)
-        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(8192, at: 100.75), now: 100.75) == .waiting)
-        #expect(tracker.due(now: 101) { _ in stamp(8192, at: 100.75) } == ["a"])
-        #expect(tracker.record(.movedIn, path: "b", stamp: stamp(0, at: 100), now: 100) == .waiting)
-        #expect(tracker.due(now: 100.5) { _ in stamp(0, at: 100) }.isEmpty)
+        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(0, at: 100), now: 100, barrier: 1) == .waiting)
+        #expect(tracker.due(now: 100.5, handled: 1) { _ in stamp(0, at: 100) }.isEmpty)
+        #expect(tracker.record(.written, path: "a", stamp: stamp(4096, at: 100.5), now: 100.5) == .waiting)
+        #expect(tracker.record(.closedAfterWrite, path: "a", stamp: stamp(8192, at: 100.75), now: 100.75, barrier: 2)
+            == .waiting)
+        #expect(tracker.due(now: 100.75, handled: 2) { _ in stamp(8192, at: 100.75) } == ["a"])
+        #expect(tracker.record(.movedIn, path: "b", stamp: stamp(0, at: 100), now: 100, barrier: 3) == .waiting)
+        #expect(tracker.due(now: 100.5, handled: 3) { _ in stamp(0, at: 100) }.isEmpty)
         // Left empty: uploaded once the settle window has passed.
-        #expect(tracker.due(now: 102) { _ in stamp(0, at: 100) } == ["b"])
+        #expect(tracker.due(now: 102, handled: 3) { _ in stamp(0, at: 100) } == ["b"])
     }
 
     @Test("a file still being written is never ready, however long the writing takes")
@@ -60,11 +64,12 @@ struct SettleTrackerTests {
             size += 4096
             #expect(tracker.record(.written, path: "slow.bin", stamp: stamp(size, at: now), now: now) == .waiting)
             now += 0.5
-            #expect(tracker.due(now: now) { _ in stamp(size, at: now - 0.5) }.isEmpty)
+            #expect(tracker.due(now: now, handled: 0) { _ in stamp(size, at: now - 0.5) }.isEmpty)
         }
-        #expect(tracker.record(.closedAfterWrite, path: "slow.bin", stamp: stamp(size, at: now), now: now) == .waiting)
-        #expect(tracker.due(now: now + 0.25) { _ in stamp(size, at: now) } == ["slow.bin"])
-        #expect(tracker.due(now: now + 10) { _ in stamp(size, at: now) }.isEmpty)
+        #expect(tracker.record(.closedAfterWrite, path: "slow.bin", stamp: stamp(size, at: now), now: now, barrier: 41)
+            == .waiting)
+        #expect(tracker.due(now: now, handled: 41) { _ in stamp(size, at: now) } == ["slow.bin"])
+        #expect(tracker.due(now: now + 10, handled: 42) { _ in stamp(size, at: now) }.isEmpty)
     }
 
     @Test("without a close: ready once size and mtime stayed the same for the settle window")
@@ -72,8 +77,8 @@ struct SettleTrackerTests {
         var tracker = SettleTracker(settle: 2)
         tracker.record(.written, path: "a", stamp: stamp(10, at: 100), now: 100)
         #expect(tracker.nextDeadline == 102)
-        #expect(tracker.due(now: 101.9) { _ in stamp(10, at: 100) }.isEmpty)
-        #expect(tracker.due(now: 102) { _ in stamp(10, at: 100) } == ["a"])
+        #expect(tracker.due(now: 101.9, handled: 0) { _ in stamp(10, at: 100) }.isEmpty)
+        #expect(tracker.due(now: 102, handled: 0) { _ in stamp(10, at: 100) } == ["a"])
         #expect(tracker.count == 0)
     }
 
@@ -81,10 +86,10 @@ struct SettleTrackerTests {
     func changedAtDeadline() {
         var tracker = SettleTracker(settle: 2)
         tracker.record(.written, path: "a", stamp: stamp(10, at: 100), now: 100)
-        #expect(tracker.due(now: 102) { _ in stamp(20, at: 101.5) }.isEmpty)
+        #expect(tracker.due(now: 102, handled: 0) { _ in stamp(20, at: 101.5) }.isEmpty)
         #expect(tracker.isSettling("a"))
-        #expect(tracker.due(now: 103.4) { _ in stamp(20, at: 101.5) }.isEmpty)
-        #expect(tracker.due(now: 103.5) { _ in stamp(20, at: 101.5) } == ["a"])
+        #expect(tracker.due(now: 103.4, handled: 0) { _ in stamp(20, at: 101.5) }.isEmpty)
+        #expect(tracker.due(now: 103.5, handled: 0) { _ in stamp(20, at: 101.5) } == ["a"])
     }
 
     @Test("a write resets the window even when the stamp looks the same (coarse clocks)")
@@ -92,8 +97,8 @@ struct SettleTrackerTests {
         var tracker = SettleTracker(settle: 2)
         tracker.record(.written, path: "a", stamp: stamp(10, at: 100), now: 100)
         tracker.record(.written, path: "a", stamp: stamp(10, at: 100), now: 101.5)
-        #expect(tracker.due(now: 102.5) { _ in stamp(10, at: 100) }.isEmpty)
-        #expect(tracker.due(now: 103.5) { _ in stamp(10, at: 100) } == ["a"])
+        #expect(tracker.due(now: 102.5, handled: 0) { _ in stamp(10, at: 100) }.isEmpty)
+        #expect(tracker.due(now: 103.5, handled: 0) { _ in stamp(10, at: 100) } == ["a"])
     }
 
     @Test("found by a scan: an old file is ready at once, a fresh one settles")
@@ -101,11 +106,11 @@ struct SettleTrackerTests {
         var tracker = SettleTracker(settle: 2)
         #expect(tracker.record(.seen, path: "old", stamp: stamp(10, at: 50), now: 100) == .ready)
         #expect(tracker.record(.seen, path: "fresh", stamp: stamp(10, at: 99.5), now: 100) == .waiting)
-        #expect(tracker.due(now: 101.5) { _ in stamp(10, at: 99.5) } == ["fresh"])
+        #expect(tracker.due(now: 101.5, handled: 0) { _ in stamp(10, at: 99.5) } == ["fresh"])
         // A modification time in the future (another clock) counts from now.
         #expect(tracker.record(.seen, path: "future", stamp: stamp(10, at: 500), now: 100) == .waiting)
-        #expect(tracker.due(now: 101.9) { _ in stamp(10, at: 500) }.isEmpty)
-        #expect(tracker.due(now: 102) { _ in stamp(10, at: 500) } == ["future"])
+        #expect(tracker.due(now: 101.9, handled: 0) { _ in stamp(10, at: 500) }.isEmpty)
+        #expect(tracker.due(now: 102, handled: 0) { _ in stamp(10, at: 500) } == ["future"])
     }
 
     @Test("seen again with the same stamp keeps its window; with another, starts over")
@@ -113,11 +118,11 @@ struct SettleTrackerTests {
         var tracker = SettleTracker(settle: 2)
         tracker.record(.written, path: "a", stamp: stamp(10, at: 100), now: 100)
         tracker.record(.seen, path: "a", stamp: stamp(10, at: 100), now: 101)
-        #expect(tracker.due(now: 102) { _ in stamp(10, at: 100) } == ["a"])
+        #expect(tracker.due(now: 102, handled: 0) { _ in stamp(10, at: 100) } == ["a"])
         tracker.record(.written, path: "b", stamp: stamp(10, at: 100), now: 100)
         tracker.record(.seen, path: "b", stamp: stamp(11, at: 101), now: 101)
-        #expect(tracker.due(now: 102) { _ in stamp(11, at: 101) }.isEmpty)
-        #expect(tracker.due(now: 103) { _ in stamp(11, at: 101) } == ["b"])
+        #expect(tracker.due(now: 102, handled: 0) { _ in stamp(11, at: 101) }.isEmpty)
+        #expect(tracker.due(now: 103, handled: 0) { _ in stamp(11, at: 101) } == ["b"])
     }
 
     @Test("removed, gone at the deadline, or under a folder that went: forgotten")
@@ -127,7 +132,7 @@ struct SettleTrackerTests {
         #expect(tracker.record(.removed, path: "a", stamp: nil, now: 100.5) == .forgotten)
         #expect(tracker.record(.written, path: "b", stamp: nil, now: 100.5) == .forgotten)
         tracker.record(.written, path: "c", stamp: stamp(1, at: 100), now: 100)
-        #expect(tracker.due(now: 103) { _ in nil }.isEmpty)
+        #expect(tracker.due(now: 103, handled: 0) { _ in nil }.isEmpty)
         tracker.record(.written, path: "d/x", stamp: stamp(1, at: 100), now: 100)
         tracker.record(.written, path: "d/e/y", stamp: stamp(1, at: 100), now: 100)
         tracker.record(.written, path: "dz", stamp: stamp(1, at: 100), now: 100)
@@ -137,11 +142,12 @@ struct SettleTrackerTests {
         #expect(tracker.nextDeadline == 102)
     }
 
-    @Test("settle 0: any write or close is ready at once")
+    @Test("settle 0: any write is ready at once; a close still waits for its look")
     func zeroSettle() {
         var tracker = SettleTracker(settle: 0)
         #expect(tracker.record(.written, path: "a", stamp: stamp(1, at: 100), now: 100) == .ready)
-        #expect(tracker.record(.closedAfterWrite, path: "b", stamp: stamp(1, at: 100), now: 100) == .ready)
+        #expect(tracker.record(.closedAfterWrite, path: "b", stamp: stamp(1, at: 100), now: 100, barrier: 2) == .waiting)
+        #expect(tracker.due(now: 100, handled: 2) { _ in stamp(1, at: 100) } == ["b"])
         #expect(tracker.nextDeadline == nil)
     }
 
@@ -151,10 +157,10 @@ struct SettleTrackerTests {
         for index in 0..<1000 {
             tracker.record(.written, path: "f\(index)", stamp: stamp(Int64(index), at: 100), now: 100 + Double(index % 2))
         }
-        let first = tracker.due(now: 102) { path in stamp(Int64(path.dropFirst())!, at: 100) }
+        let first = tracker.due(now: 102, handled: 0) { path in stamp(Int64(path.dropFirst())!, at: 100) }
         #expect(first.count == 500)
         #expect(first == first.sorted())
-        #expect(tracker.due(now: 103) { path in stamp(Int64(path.dropFirst())!, at: 100) }.count == 500)
+        #expect(tracker.due(now: 103, handled: 0) { path in stamp(Int64(path.dropFirst())!, at: 100) }.count == 500)
         #expect(tracker.count == 0)
     }
 }

@@ -101,12 +101,13 @@ struct FolderWatcher {
         return changes
     }
 
-    /// Reads events on a thread of its own until ``Inotify/close()``, handing each batch to `deliver`.
-    func startReading(_ deliver: @escaping @Sendable ([Inotify.Event]) -> Void) {
+    /// Reads events on a thread of its own until ``Inotify/close()``, handing each look's batch
+    /// (empty ones too: they mark that everything before them was seen) to `deliver`.
+    func startReading(_ deliver: @escaping @Sendable (Inotify.Batch) -> Void) {
         let inotify = self.inotify
         let thread = Thread {
-            while let events = inotify.read() {
-                if !events.isEmpty { deliver(events) }
+            while let batch = inotify.read() {
+                deliver(batch)
             }
         }
         thread.name = "assets-inotify"

@@ -7,7 +7,17 @@ import Foundation
 ///
 /// Reads block in `poll` on the inotify descriptor and on a pipe; ``close()`` writes to the pipe,
 /// so the reading thread wakes and returns nil instead of hanging in `read`.
+///
+/// Each read is a numbered *look*: it takes everything the kernel holds at the moment its number
+/// is drawn. So a look numbered above ``looks`` (read at some moment) reports every event that
+/// happened before that moment; ``requestLook()`` asks for one even when nothing new happens.
 final class Inotify: Sendable {
+    /// The events of one look.
+    struct Batch: Sendable {
+        var events: [Event]
+        var look: UInt64
+    }
+
     /// One event as the kernel reports it (`struct inotify_event`).
     struct Event: Sendable, Equatable {
         /// The watch it belongs to; -1 for `IN_Q_OVERFLOW`.
@@ -28,6 +38,8 @@ final class Inotify: Sendable {
     private let descriptor: Int32
     private let wakeRead: Int32
     private let wakeWrite: Int32
+    private let lookCount = Locked<UInt64>(0)
+    private let stopped = Locked(false)
 
     init() throws {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
@@ -45,6 +57,8 @@ final class Inotify: Sendable {
             throw SyncError(kind: .localFolder, message: "cannot create a pipe: \(String(cString: strerror(errno)))")
         }
         for end in pipeEnds { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        // A full pipe already means a wake-up is pending: never block the writer.
+        _ = fcntl(pipeEnds[1], F_SETFL, fcntl(pipeEnds[1], F_GETFL) | O_NONBLOCK)
         descriptor = fd
         wakeRead = pipeEnds[0]
         wakeWrite = pipeEnds[1]
@@ -82,32 +96,63 @@ final class Inotify: Sendable {
         _ = inotify_rm_watch(descriptor, wd)
     }
 
-    /// Blocks until events arrive; nil once ``close()`` was called.
-    func read() -> [Event]? {
+    /// Looks started so far.
+    var looks: UInt64 { lookCount.value }
+
+    /// Blocks until events arrive or a look is requested; nil once ``close()`` was called.
+    func read() -> Batch? {
         var fds = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0),
                    pollfd(fd: wakeRead, events: Int16(POLLIN), revents: 0)]
         while true {
-            let ready = poll(&fds, 2, -1)
-            if ready < 0 {
+            fds[0].revents = 0
+            fds[1].revents = 0
+            if poll(&fds, 2, -1) < 0 {
                 if errno == EINTR { continue }
                 return nil
             }
-            if fds[1].revents != 0 { return nil }
-            if fds[0].revents & Int16(POLLIN) != 0 { break }
-            if fds[0].revents != 0 { return nil }
+            if fds[1].revents != 0 {
+                var bytes = [UInt8](repeating: 0, count: 256)
+                _ = Glibc.read(wakeRead, &bytes, bytes.count)
+            }
+            if stopped.value { return nil }
+            if fds[0].revents & ~Int16(POLLIN) != 0 { return nil }
+            if fds[0].revents == 0 && fds[1].revents == 0 { continue }
+            break
         }
+        // The number is drawn before draining: everything queued by now is in this look.
+        let look = lookCount.update { count -> UInt64 in
+            count += 1
+            return count
+        }
+        var events: [Event] = []
+        while let more = readAvailable() {
+            events += more
+        }
+        return Batch(events: events, look: look)
+    }
+
+    /// The events the kernel holds now, or nil when it holds none.
+    private func readAvailable() -> [Event]? {
+        var fd = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        guard poll(&fd, 1, 0) > 0, fd.revents & Int16(POLLIN) != 0 else { return nil }
         // Room for many events at once: the kernel never splits one across reads.
         let capacity = 256 * 1024
         var buffer = [UInt8](repeating: 0, count: capacity)
         let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, capacity) }
-        guard count > 0 else { return count < 0 && (errno == EINTR || errno == EAGAIN) ? [] : nil }
+        guard count > 0 else { return nil }
         return Self.parse(buffer[..<count])
+    }
+
+    /// Wakes the reader for a look even if no event comes.
+    func requestLook() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(wakeWrite, &byte, 1)
     }
 
     /// Wakes the reader, which returns nil from then on.
     func close() {
-        var byte: UInt8 = 1
-        _ = Glibc.write(wakeWrite, &byte, 1)
+        stopped.update { $0 = true }
+        requestLook()
     }
 
     /// Splits a read's bytes into events (`wd`, `mask`, `cookie`, `len`, then `len` bytes of name).

@@ -20,19 +20,23 @@ public struct FileStamp: Sendable, Equatable {
 /// Decides when a file in a watched folder is complete, so that it is never uploaded half-way.
 ///
 /// A file is complete once it has been closed after writing (`IN_CLOSE_WRITE`) or renamed into the
-/// folder (`IN_MOVED_TO`, the atomic way to publish a file), and no write followed within a short
-/// quiet period; or once its size and modification time have stayed the same for the settle window
-/// (a writer that keeps the file open, a file found by a scan). The quiet period matters because
-/// events are read a little after they happen: a writer that creates a file and then reopens it
-/// (`touch`, an atomic create) has already written again when its close is handled. An empty file
-/// closed or renamed in settles like a written one, since it is most often about to be written.
+/// folder (`IN_MOVED_TO`, the atomic way to publish a file), provided no write followed; or once its
+/// size and modification time have stayed the same for the settle window (a writer that keeps the
+/// file open, a file found by a scan). "No write followed" needs care, since events are handled a
+/// little after they happen: a writer that creates a file and reopens it at once (`touch`, an
+/// atomic create) has written again by the time its close is handled, and that write's event is
+/// still on its way. So a close waits for a *barrier*: the number of a later look at the event
+/// queue (``Inotify/looks``), which holds every event that happened before the close was handled;
+/// once that look is handled and the file's stamp is the one read at the close, it is complete. An
+/// empty file closed or renamed in settles like a written one: it is most often about to be written.
 ///
-/// Pure logic: the caller passes the time and the stamps it read, so tests drive it without I/O.
+/// Pure logic: the caller passes the time, the looks handled and the stamps it read, so tests drive
+/// it without I/O.
 ///
 /// ```swift
 /// var tracker = SettleTracker(settle: 2)
-/// tracker.record(.closedAfterWrite, path: "a.bin", stamp: stamp, now: now)   // .waiting
-/// tracker.due(now: now + 0.1) { FileStamp.of(path: root + "/" + $0) }       // ["a.bin"] if unchanged
+/// tracker.record(.closedAfterWrite, path: "a.bin", stamp: stamp, now: now, barrier: looks + 1)  // .waiting
+/// tracker.due(now: now, handled: looks + 1) { FileStamp.of(path: root + "/" + $0) }             // ["a.bin"]
 /// ```
 public struct SettleTracker: Sendable {
     /// What was seen happen to a file.
@@ -54,7 +58,7 @@ public struct SettleTracker: Sendable {
     public enum Decision: Sendable, Equatable {
         /// Complete: hand it over for upload.
         case ready
-        /// Not yet: ``due(now:stamp:)`` will say when it is ready.
+        /// Not yet: ``due(now:handled:stamp:)`` will say when it is ready.
         case waiting
         /// Gone: nothing to do.
         case forgotten
@@ -62,32 +66,34 @@ public struct SettleTracker: Sendable {
 
     private struct Pending: Sendable {
         var stamp: FileStamp
-        /// Since when the stamp is known not to have changed (or when the file was closed).
+        /// Since when the stamp is known not to have changed.
         var since: Double
-        /// Closed after writing or renamed in: ready after the quiet period rather than the settle window.
-        var closed = false
+        /// For a closed file: the look that must have been handled; nil while it settles by time.
+        var barrier: UInt64?
     }
 
     /// Seconds a file's stamp must stay the same to count as complete.
     public let settle: Double
-    /// Seconds after a close or a rename in during which a write means the file is not complete.
-    public let quiet: Double
     private var pending: [String: Pending] = [:]
 
-    public init(settle: Double, quiet: Double = 0.1) {
+    public init(settle: Double) {
         self.settle = max(0, settle)
-        self.quiet = max(0, min(quiet, settle))
     }
 
     /// Files not complete yet.
     public var count: Int { pending.count }
 
+    /// Closed files waiting for their barrier.
+    public var closedCount: Int { pending.values.count(where: { $0.barrier != nil }) }
+
     public func isSettling(_ path: String) -> Bool { pending[path] != nil }
 
-    /// Records a signal for a file, with its stamp read just after the signal (nil if it is gone)
-    /// and the wall-clock time in seconds since 1970 (the clock of modification times).
+    /// Records a signal for a file, with its stamp read just after the signal (nil if it is gone),
+    /// the wall-clock time in seconds since 1970 (the clock of modification times), and for a close
+    /// or a rename in, the look that will hold every event before now.
     @discardableResult
-    public mutating func record(_ signal: Signal, path: String, stamp: FileStamp?, now: Double) -> Decision {
+    public mutating func record(_ signal: Signal, path: String, stamp: FileStamp?, now: Double,
+                                barrier: UInt64 = 0) -> Decision {
         guard let stamp, signal != .removed else {
             pending[path] = nil
             return .forgotten
@@ -96,7 +102,8 @@ public struct SettleTracker: Sendable {
         case .closedAfterWrite where stamp.size == 0, .movedIn where stamp.size == 0, .written:
             pending[path] = Pending(stamp: stamp, since: now)
         case .closedAfterWrite, .movedIn:
-            pending[path] = Pending(stamp: stamp, since: now, closed: true)
+            pending[path] = Pending(stamp: stamp, since: now, barrier: barrier)
+            return .waiting
         case .seen:
             if pending[path]?.stamp != stamp {
                 // Unchanged since its modification time at least (never later than now: clocks differ).
@@ -105,14 +112,15 @@ public struct SettleTracker: Sendable {
         case .removed:
             break
         }
-        return takeIfDue(path, now: now) ? .ready : .waiting
+        return takeIfDue(path, now: now, handled: 0) ? .ready : .waiting
     }
 
-    /// Files whose quiet period or settle window has passed, checked against their stamps now: those
-    /// unchanged are ready (and forgotten here); those changed settle anew; those gone are dropped.
-    public mutating func due(now: Double, stamp: (String) -> FileStamp?) -> [String] {
+    /// Files complete now, checked against their stamps: closed files whose barrier look was
+    /// handled, settling files whose window has passed. Those unchanged are ready (and forgotten
+    /// here); those changed settle anew; those gone are dropped.
+    public mutating func due(now: Double, handled: UInt64, stamp: (String) -> FileStamp?) -> [String] {
         var ready: [String] = []
-        for (path, entry) in pending where isDue(entry, now: now) {
+        for (path, entry) in pending where isDue(entry, now: now, handled: handled) {
             guard let current = stamp(path) else {
                 pending[path] = nil
                 continue
@@ -122,15 +130,15 @@ public struct SettleTracker: Sendable {
                 ready.append(path)
             } else {
                 pending[path] = Pending(stamp: current, since: min(now, current.mtimeSeconds))
-                if takeIfDue(path, now: now) { ready.append(path) }
+                if takeIfDue(path, now: now, handled: handled) { ready.append(path) }
             }
         }
         return ready.sorted()
     }
 
-    /// When the next file's quiet period or settle window ends, if any file is waiting.
+    /// When the next settling file's window ends, if any file settles by time.
     public var nextDeadline: Double? {
-        pending.values.map { $0.since + ($0.closed ? quiet : settle) }.min()
+        pending.values.filter { $0.barrier == nil }.map { $0.since + settle }.min()
     }
 
     /// Forgets every file under a folder (relative, "" for all): it was deleted or moved away.
@@ -143,14 +151,15 @@ public struct SettleTracker: Sendable {
         pending = pending.filter { !$0.key.hasPrefix(prefix) }
     }
 
-    private func isDue(_ entry: Pending?, now: Double) -> Bool {
+    private func isDue(_ entry: Pending?, now: Double, handled: UInt64) -> Bool {
         guard let entry else { return false }
-        return now - entry.since >= (entry.closed ? quiet : settle)
+        if let barrier = entry.barrier { return handled >= barrier }
+        return now - entry.since >= settle
     }
 
     /// If a file's wait is over, forgets it here (it is ready) and returns true.
-    private mutating func takeIfDue(_ path: String, now: Double) -> Bool {
-        guard isDue(pending[path], now: now) else { return false }
+    private mutating func takeIfDue(_ path: String, now: Double, handled: UInt64) -> Bool {
+        guard isDue(pending[path], now: now, handled: handled) else { return false }
         pending[path] = nil
         return true
     }

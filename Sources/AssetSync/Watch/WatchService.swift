@@ -73,7 +73,7 @@ public final class WatchService: Sendable {
     private let readySince = Locked([String: UInt64]())
 
     enum Input: Sendable {
-        case events([Inotify.Event])
+        case events(Inotify.Batch)
         /// A file changed while it was being hashed: it settles again.
         case changed(String)
         case tick
@@ -158,8 +158,8 @@ public final class WatchService: Sendable {
                 }
             }
         }
-        // Ticks end quiet periods (0.1 s) and settle windows, and wake the scheduler for retries.
-        let tickInterval = 0.05
+        // Ticks end settle windows and wake the scheduler for retries (closed files need no tick).
+        let tickInterval = 0.1
         let timers = Task { [options] in
             var sinceRescan = 0.0
             while !Task.isCancelled {
@@ -322,6 +322,10 @@ public final class WatchService: Sendable {
         /// The options' rules plus the `.assetsignore` files found by the last scans.
         var rules: IgnoreRules
         private var lastGauges = 0.0
+        /// The last look at the event queue handled (see ``SettleTracker``'s barriers).
+        private var handledLook: UInt64 = 0
+        /// A close was recorded in this batch: a further look is needed to complete it.
+        private var needLook = false
 
         init(service: WatchService, planner: PushPlanner, scheduler: JobScheduler,
              ready: AsyncStream<ReadyFile>.Continuation) throws {
@@ -341,8 +345,14 @@ public final class WatchService: Sendable {
             service.statusBox.update { $0.state = "watching" }
             for await input in service.control.stream {
                 switch input {
-                case .events(let events):
-                    for change in watcher.translate(events) { try await handle(change) }
+                case .events(let batch):
+                    for change in watcher.translate(batch.events) { try await handle(change) }
+                    handledLook = batch.look
+                    releaseDue()
+                    if needLook {
+                        needLook = false
+                        watcher.inotify.requestLook()
+                    }
                 case .changed(let path):
                     record(.written, path)
                 case .tick:
@@ -378,16 +388,26 @@ public final class WatchService: Sendable {
 
         private mutating func record(_ signal: SettleTracker.Signal, _ path: String) {
             let stamp = signal == .removed ? nil : FileStamp.of(path: service.folder + "/" + path)
-            let decision = tracker.record(signal, path: path, stamp: stamp, now: Date().timeIntervalSince1970)
+            // Drawn after the stamp: a look numbered above holds every event before the stat.
+            let barrier = watcher.inotify.looks + 1
+            let decision = tracker.record(signal, path: path, stamp: stamp, now: Date().timeIntervalSince1970,
+                                          barrier: barrier)
+            if signal == .closedAfterWrite || signal == .movedIn { needLook = true }
             if decision == .ready { ready.yield(ReadyFile(path: path, since: DispatchTime.now().uptimeNanoseconds)) }
+        }
+
+        /// Hands over the files that are complete now.
+        private mutating func releaseDue() {
+            let root = service.folder
+            for path in tracker.due(now: Date().timeIntervalSince1970, handled: handledLook,
+                                    stamp: { FileStamp.of(path: root + "/" + $0) }) {
+                ready.yield(ReadyFile(path: path, since: DispatchTime.now().uptimeNanoseconds))
+            }
         }
 
         private mutating func tick() async {
             let now = Date().timeIntervalSince1970
-            let root = service.folder
-            for path in tracker.due(now: now, stamp: { FileStamp.of(path: root + "/" + $0) }) {
-                ready.yield(ReadyFile(path: path, since: DispatchTime.now().uptimeNanoseconds))
-            }
+            releaseDue()
             await scheduler.tick(now: now)
             guard now - lastGauges >= 1 else { return }
             lastGauges = now
@@ -453,21 +473,5 @@ public final class WatchService: Sendable {
                 "reason": "\(reason)", "files": "\(result.files.count)", "new or changed": "\(plan.uploads.count)",
                 "resumed": "\(plan.resumed.count)", "present remotely": "\(plan.presentRemotely.count)"])
         }
-    }
-}
-
-/// A value behind a lock, for small state shared across tasks.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    // @unchecked: `stored` is only touched under `lock`.
-    private let lock = NSLock()
-    private var stored: Value
-
-    init(_ value: Value) { stored = value }
-
-    var value: Value { lock.withLock { stored } }
-
-    @discardableResult
-    func update<R>(_ body: (inout Value) -> R) -> R {
-        lock.withLock { body(&stored) }
     }
 }
