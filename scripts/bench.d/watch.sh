@@ -32,7 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$ASSETS" serve --data "$WORK/server" --port "$PORT" --token "$TOKEN" >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 BASE="http://127.0.0.1:$PORT"
@@ -81,7 +81,7 @@ bench_record "close_to_uploaded_p95" "ms" "$WATCH_P95" "$PUSH_P95" "assets push 
 log "burst: $BURST small files, drained by watch vs pushed by push (--transfers $TRANSFERS)"
 DB=$(new_database burst-watch)
 mkdir -p "$WORK/inbox-burst"
-METRICS_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+METRICS_PORT=$(free_port)
 python3 scripts/lib/watch_bench.py burst "$WORK/burst.json" "$BURST" "http://127.0.0.1:$METRICS_PORT/metrics" -- \
     "$ASSETS" watch "$WORK/inbox-burst" --database "$DB" --state "$WORK/burst.sqlite" --quiet \
     --metrics "127.0.0.1:$METRICS_PORT" --transfers "$TRANSFERS"

@@ -33,3 +33,8 @@ bench_write() {
     printf '%s\n' "${BENCH_RESULTS[@]}" | python3 "$ROOT/scripts/lib/bench_results.py" "$ROOT/bench-results/$1.json"
     log "wrote bench-results/$1.json"
 }
+
+# free_port : prints a free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}

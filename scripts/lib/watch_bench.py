@@ -107,23 +107,24 @@ def done_total(metrics_url):
     return -1
 
 
+def wait_done(watch, metrics_url, count, timeout, what):
+    """Waits until the watch's /metrics counts `count` files done."""
+    deadline = time.monotonic() + timeout
+    while done_total(metrics_url) < count:
+        if time.monotonic() > deadline or watch.proc.poll() is not None:
+            raise SystemExit(f"watch bench: {what}")
+        time.sleep(0.05)
+
+
 def burst(out, files, metrics_url, command):
     watch = Watch(command)
-    deadline = time.monotonic() + 120
     write(os.path.join(watch.folder, "probe.txt"), b"probe\n")
-    while done_total(metrics_url) < 1:
-        if time.monotonic() > deadline or watch.proc.poll() is not None:
-            raise SystemExit("watch bench: the watch never uploaded its probe file")
-        time.sleep(0.1)
+    wait_done(watch, metrics_url, 1, 120, "the watch never uploaded its probe file")
     started = time.monotonic()
     for index in range(files):
         write(os.path.join(watch.folder, f"burst/d{index % 50}/f{index}.dat"), os.urandom(100 + index % 900))
     written = time.monotonic() - started
-    deadline = time.monotonic() + 1800
-    while done_total(metrics_url) < files + 1:
-        if time.monotonic() > deadline or watch.proc.poll() is not None:
-            raise SystemExit("watch bench: the burst was not drained")
-        time.sleep(0.05)
+    wait_done(watch, metrics_url, files + 1, 1800, "the burst was not drained")
     seconds = time.monotonic() - started
     rss = watch.peak_rss_mib()
     watch.stop()
@@ -133,11 +134,7 @@ def burst(out, files, metrics_url, command):
 def backlog(out, files, metrics_url, command):
     started = time.monotonic()
     watch = Watch(command)
-    deadline = time.monotonic() + 1800
-    while done_total(metrics_url) < files:
-        if time.monotonic() > deadline or watch.proc.poll() is not None:
-            raise SystemExit("watch bench: the backlog was not drained")
-        time.sleep(0.05)
+    wait_done(watch, metrics_url, files, 1800, "the backlog was not drained")
     seconds = time.monotonic() - started
     rss = watch.peak_rss_mib()
     watch.stop()

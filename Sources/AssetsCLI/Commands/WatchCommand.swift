@@ -24,6 +24,7 @@ struct WatchCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var target: FolderOptions
+    @OptionGroup var upload: UploadOptions
 
     @Option(name: .long, help: "Seconds a file's size and modification time must stay unchanged when it was not seen closed.")
     var settle = 2.0
@@ -38,49 +39,27 @@ struct WatchCommand: AsyncParsableCommand {
                                             valueName: "host:port"))
     var metrics: String?
 
-    @Option(name: .long, help: "Files in flight at once.")
-    var transfers = 8
-
-    @Option(name: .long, help: "meta: check the server's record and storage's MD5; content: also download and compare SHA-256.")
-    var verify: String = "meta"
-
-    @Option(name: .long, help: ArgumentHelp("Only files matching this glob (repeatable).", valueName: "glob"))
-    var include: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Leave out files matching this glob (repeatable).", valueName: "glob"))
-    var exclude: [String] = []
-
-    @Flag(name: .long, help: "Upload temporary names too (*.swp, *~, *.part, *.tmp, ...).")
+    @Flag(name: .long, help: "Upload editors' swap and temporary files too (*.swp, *~, *.tmp, #*#; never dotfiles or *.part).")
     var includeTemporary = false
 
-    @Option(name: .long, help: ArgumentHelp("Cap each upload's rate, e.g. 500k, 10M.", valueName: "rate"))
-    var bwlimit: String?
-
     func validate() throws {
-        guard transfers >= 1 && transfers <= 256 else { throw ValidationError("--transfers must be between 1 and 256") }
         guard settle >= 0 else { throw ValidationError("--settle must be 0 or more seconds") }
         guard rescan > 0 else { throw ValidationError("--rescan must be more than 0 seconds") }
         guard grace >= 0 else { throw ValidationError("--grace must be 0 or more seconds") }
-        guard VerifyMode(rawValue: verify) != nil else { throw ValidationError("--verify must be meta or content") }
-        if let bwlimit { _ = try parseRate(bwlimit) }
         if let metrics { _ = try Self.parseAddress(metrics) }
     }
 
     func run() async throws {
         try await runCommand {
-            try await withClient(global, transfers: transfers) { client, settings in
+            try await withClient(global, transfers: upload.transfers) { client, settings in
                 try await requireDatabase(target.database, client: client)
                 let store = try target.openStore(url: settings.url)
                 var options = WatchOptions()
+                options.push = try upload.pushOptions()
                 options.settle = settle
                 options.rescan = rescan
                 options.grace = grace
                 options.ignoreTemporaryNames = !includeTemporary
-                options.push.transfers = transfers
-                options.push.verify = VerifyMode(rawValue: verify) ?? .meta
-                options.push.include = include
-                options.push.exclude = exclude
-                options.push.bandwidthLimit = try bwlimit.map(parseRate)
 
                 let registry = PrometheusCollectorRegistry()
                 let service = WatchService(
