@@ -274,11 +274,9 @@ public final class WatchService: Sendable {
         if await scheduler.deferIfBusy(path) { return }
         let absolute = folder + "/" + path
         guard let before = FileStamp.of(path: absolute) else { return }
-        let entry = try store.manifestEntry(path: path)
+        let (entry, job) = try store.pushRecord(path: path)
         if let entry, entry.size == before.size, entry.mtimeNs == before.mtimeNs { return }
-        if let job = try store.activePushJob(path: path), job.size == before.size, job.mtimeNs == before.mtimeNs {
-            return
-        }
+        if let job, job.size == before.size, job.mtimeNs == before.mtimeNs { return }
         let digest: FileDigest
         do {
             digest = try FileDigest.of(path: absolute)
