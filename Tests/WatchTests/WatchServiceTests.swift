@@ -173,6 +173,34 @@ struct WatchServiceTests {
         }
     }
 
+    @Test("grace over: uploads still in flight are cut, stay resumable, and finish once on the next start")
+    func graceOver() async throws {
+        try await withFixture { fixture in
+            let inbox = try fixture.scratch.folder("inbox")
+            let store = try fixture.store()
+            for index in 0..<8 { try write(pseudoRandomBytes(400_000, seed: UInt64(index)), to: inbox + "/\(index).bin") }
+            var slow = WatchOptions.fast
+            slow.push.transfers = 4
+            slow.push.bandwidthLimit = 100_000
+            slow.grace = 0.3
+            try await withWatch(fixture, folder: inbox, store: store, options: slow) { _ in
+                try await eventually("uploads are in flight") {
+                    try store.pushCounts()[.uploading, default: 0] > 0
+                }
+            }
+            // Cut short: nothing finished, nothing failed; the jobs stay in the queue where they were
+            // (files not queued yet are found by the next start's scan).
+            let counts = try store.pushCounts()
+            #expect(try store.manifest().isEmpty)
+            #expect(counts[.failed] == nil, "\(counts)")
+            #expect(counts[.uploading, default: 0] > 0, "\(counts)")
+            try await withWatch(fixture, folder: inbox, store: store) { _ in
+                try await eventually("all eight are uploaded on the next start") { try store.manifest().count == 8 }
+            }
+            try await expectUploadedOnce(fixture, try treeDigest(inbox))
+        }
+    }
+
     @Test("server faults on (errors, 429s, resets): everything still arrives, once")
     func serverFaults() async throws {
         try await withFixture(faults: "rate500=0.08,rate429=0.05,reset=0.03,seed=11") { fixture in

@@ -260,6 +260,7 @@ public final class WatchService: Sendable {
             logger.warning("failed", metadata: ["file": "\(job.path)", "reason": "\(job.error ?? "unknown")"])
         case .retrying(let job, let delay):
             metrics.retries.increment()
+            statusBox.update { $0.lastError = job?.error }
             logger.warning("failed for now; retrying", metadata: [
                 "file": "\(job?.path ?? "?")", "in": "\(Int(delay))s", "reason": "\(job?.error ?? "unknown")"])
         }
