@@ -121,6 +121,28 @@ struct WatchServiceTests {
         }
     }
 
+    @Test("the periodic rescan catches what the events did not: here, files an edited .assetsignore lets in")
+    func periodicRescan() async throws {
+        try await withFixture { fixture in
+            let inbox = try fixture.scratch.folder("inbox")
+            let store = try fixture.store()
+            try write(Data("*.log\n".utf8), to: inbox + "/.assetsignore")
+            var options = WatchOptions.fast
+            options.rescan = 1
+            try await withWatch(fixture, folder: inbox, store: store, options: options) { _ in
+                try write(Data("kept out\n".utf8), to: inbox + "/server.log")
+                try write(Data("let in\n".utf8), to: inbox + "/notes.txt")
+                try await eventually("notes.txt is uploaded") { try store.manifest()["notes.txt"] != nil }
+                #expect(try store.manifest()["server.log"] == nil)
+                // The ignore file's new rules apply from the next scan on.
+                try write(Data("# nothing ignored\n".utf8), to: inbox + "/.assetsignore")
+                try await eventually("the rescan uploads server.log") { try store.manifest()["server.log"] != nil }
+            }
+            let uploaded = try await fixture.uploadedAssets()
+            #expect(Set(uploaded.keys) == ["notes.txt", "server.log"])
+        }
+    }
+
     @Test("a file rewritten after its upload is uploaded again as a new asset; a touch alone is not")
     func rewrittenAfterUpload() async throws {
         try await withFixture { fixture in
