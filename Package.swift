@@ -150,18 +150,6 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AssetsCLITests",
-            dependencies: [
-                "AssetsCLI",
-                "AssetServer",
-                "AssetSync",
-                "PixieBrix",
-                "TestSupport",
-                .product(name: "Hummingbird", package: "hummingbird"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
             name: "WatchTests",
             dependencies: [
                 "AssetSync",
@@ -171,6 +159,18 @@ let package = Package(
                 "TestSupport",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AssetsCLITests",
+            dependencies: [
+                "AssetsCLI",
+                "AssetServer",
+                "AssetSync",
+                "PixieBrix",
+                "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

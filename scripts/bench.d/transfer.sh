@@ -30,7 +30,7 @@ cleanup() {
 trap cleanup EXIT
 
 mkdir -p "$WORK/www/upload" "$WORK/tmp"
-PORT=$(free_port)
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$WORK/nginx.conf" <<CONF
 daemon off;
 user root;
