@@ -83,6 +83,17 @@ struct FolderWatcherTests {
         #expect(watcher.count == 2)
     }
 
+    @Test("the watch limit (ENOSPC) is an error that names fs.inotify.max_user_watches; a vanished folder is not")
+    func watchLimit() throws {
+        let error = try #require(Inotify.watchError(ENOSPC, path: "/srv/inbox/deep"))
+        #expect(error.kind == .localFolder)
+        #expect(error.message.contains("fs.inotify.max_user_watches = \(Inotify.limit("max_user_watches"))"))
+        #expect(error.message.contains("/srv/inbox/deep"))
+        #expect(Inotify.watchError(ENOENT, path: "/gone") == nil)
+        #expect(Inotify.watchError(ENOTDIR, path: "/a-file") == nil)
+        #expect(Inotify.watchError(EACCES, path: "/locked")?.message.contains("Permission denied") == true)
+    }
+
     @Test("a real look: events written before a look's number is drawn are in that look")
     func looks() throws {
         let scratch = try Scratch()

@@ -77,18 +77,23 @@ final class Inotify: Sendable {
     func addWatch(_ path: String) throws -> Int32? {
         let wd = inotify_add_watch(descriptor, path, Self.folderMask)
         if wd >= 0 { return wd }
-        let code = errno
+        if let error = Self.watchError(errno, path: path) { throw error }
+        return nil
+    }
+
+    /// What `inotify_add_watch`'s failure means: nil when the folder is simply gone.
+    static func watchError(_ code: Int32, path: String) -> SyncError? {
         switch code {
         case ENOENT, ENOTDIR:
             return nil
         case ENOSPC:
-            throw SyncError(kind: .localFolder, message: """
+            return SyncError(kind: .localFolder, message: """
                 cannot watch \(path): the inotify watch limit is reached (fs.inotify.max_user_watches = \
-                \(Self.limit("max_user_watches")), one watch per folder, shared by every program of this user); \
+                \(limit("max_user_watches")), one watch per folder, shared by every program of this user); \
                 raise it, e.g. `sysctl fs.inotify.max_user_watches=524288` (and in /etc/sysctl.d/ to keep it)
                 """)
         default:
-            throw SyncError(kind: .localFolder, message: "cannot watch \(path): \(String(cString: strerror(code)))")
+            return SyncError(kind: .localFolder, message: "cannot watch \(path): \(String(cString: strerror(code)))")
         }
     }
 
