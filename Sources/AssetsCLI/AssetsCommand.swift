@@ -15,6 +15,7 @@ public struct AssetsCommand: AsyncParsableCommand {
             ListCommand.self,
             PushCommand.self,
             PullCommand.self,
+            WatchCommand.self,
             StatusCommand.self,
             RetryCommand.self,
             RecordsCommand.self,

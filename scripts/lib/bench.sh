@@ -22,6 +22,11 @@ median() {
     printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# free_port : prints a free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # bench_record NAME UNIT OURS PEER PEER_NAME HIGHER_IS_BETTER(true|false)
 bench_record() {
     BENCH_RESULTS+=("$1|$2|$3|$4|$5|$6")

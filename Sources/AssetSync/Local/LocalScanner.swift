@@ -40,18 +40,29 @@ public struct LocalScanner: Sendable {
         public var files: [LocalFile] = []
         public var problems: [ScanProblem] = []
         public var skippedLinks = 0
+        /// The rules with the `.assetsignore` files found on the way.
+        public var rules = IgnoreRules()
     }
 
     public func scan() throws -> Result {
+        try scan(under: "")
+    }
+
+    /// Scans one folder of the tree (relative, "" for the root), with paths relative to the root.
+    ///
+    /// `entering` is called with each folder before it is listed: a watcher adds its watch there,
+    /// so that a file created during the scan is either listed or reported by the watch.
+    public func scan(under start: String, entering: (String) throws -> Void = { _ in }) throws -> Result {
         var rules = self.rules
         var result = Result()
         var rootStat = Glibc.stat()
         guard lstat(root, &rootStat) == 0, (rootStat.st_mode & S_IFMT) == S_IFDIR else {
             throw SyncError(kind: .localFolder, message: "\(root) is not a folder")
         }
-        var pending = [""]
+        var pending = [start]
         while let folder = pending.popLast() {
             let absolute = folder.isEmpty ? root : root + "/" + folder
+            try entering(folder)
             guard let dir = opendir(absolute) else {
                 let reason = String(cString: strerror(errno))
                 if folder.isEmpty { throw SyncError(kind: .localFolder, message: "cannot read \(root): \(reason)") }
@@ -103,6 +114,7 @@ public struct LocalScanner: Sendable {
             }
         }
         result.files.sort { $0.path < $1.path }
+        result.rules = rules
         return result
     }
 

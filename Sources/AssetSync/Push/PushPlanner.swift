@@ -46,7 +46,8 @@ struct PushPlanner {
     let store: StateStore
     let options: PushOptions
 
-    func plan() async throws -> PushPlan {
+    /// The options' globs, and the state file when it lies inside the folder.
+    var rules: IgnoreRules {
         var alwaysIgnored: Set<String> = []
         let statePath = URL(fileURLWithPath: store.path).standardizedFileURL.path
         let root = URL(fileURLWithPath: folder).standardizedFileURL.path + "/"
@@ -54,8 +55,15 @@ struct PushPlanner {
             let relative = String(statePath.dropFirst(root.count))
             alwaysIgnored = [relative, relative + "-wal", relative + "-shm", relative + ".lock"]
         }
-        let rules = IgnoreRules(include: options.include, exclude: options.exclude, alwaysIgnored: alwaysIgnored)
-        let scan = try LocalScanner(root: folder, rules: rules).scan()
+        return IgnoreRules(include: options.include, exclude: options.exclude, alwaysIgnored: alwaysIgnored)
+    }
+
+    func plan() async throws -> PushPlan {
+        try await plan(scan: LocalScanner(root: folder, rules: rules).scan())
+    }
+
+    /// Plans from a scan already made (the watcher's, which adds its watches on the way).
+    func plan(scan: LocalScanner.Result) async throws -> PushPlan {
         let manifest = try store.manifest()
         let active = try store.activePushJobs()
 

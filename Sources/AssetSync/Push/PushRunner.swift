@@ -34,8 +34,9 @@ struct PushRunner {
         return try await drain(feeder, workers: options.transfers, process)
     }
 
-    /// Runs one job to `done` or `failed`; returns how it ended for the summary.
-    private func process(_ start: PushJob) async throws -> JobResult {
+    /// Runs one job to `done` or `failed`; returns how it ended for the summary. The watch service's
+    /// scheduler calls it too, one job at a time per worker.
+    func process(_ start: PushJob) async throws -> JobResult {
         var job = start
         reporter.report(.started(path: job.path, bytes: job.size))
         if PushLifecycle.mayHaveOrphaned(resumingFrom: job.state) {

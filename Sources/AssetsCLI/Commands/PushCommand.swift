@@ -14,42 +14,17 @@ struct PushCommand: AsyncParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var target: FolderOptions
-
-    @Option(name: .long, help: "Files in flight at once.")
-    var transfers = 8
+    @OptionGroup var upload: UploadOptions
 
     @Flag(name: .long, help: "Print the plan and change nothing.")
     var dryRun = false
 
-    @Option(name: .long, help: "meta: check the server's record and storage's MD5; content: also download and compare SHA-256.")
-    var verify: String = "meta"
-
-    @Option(name: .long, help: ArgumentHelp("Only files matching this glob (repeatable).", valueName: "glob"))
-    var include: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Leave out files matching this glob (repeatable).", valueName: "glob"))
-    var exclude: [String] = []
-
-    @Option(name: .long, help: ArgumentHelp("Cap each upload's rate, e.g. 500k, 10M.", valueName: "rate"))
-    var bwlimit: String?
-
-    func validate() throws {
-        guard transfers >= 1 && transfers <= 256 else { throw ValidationError("--transfers must be between 1 and 256") }
-        guard VerifyMode(rawValue: verify) != nil else { throw ValidationError("--verify must be meta or content") }
-        if let bwlimit { _ = try parseRate(bwlimit) }
-    }
-
     func run() async throws {
         try await runCommand {
-            try await withClient(global, transfers: transfers) { client, settings in
+            try await withClient(global, transfers: upload.transfers) { client, settings in
                 try await requireDatabase(target.database, client: client)
                 let store = try target.openStore(url: settings.url)
-                var options = PushOptions()
-                options.transfers = transfers
-                options.verify = VerifyMode(rawValue: verify) ?? .meta
-                options.include = include
-                options.exclude = exclude
-                options.bandwidthLimit = try bwlimit.map(parseRate)
+                let options = try upload.pushOptions()
                 let reporter = Reporters.make(global, verb: "push")
                 let pusher = Pusher(folder: target.absoluteFolder, database: target.database, client: client,
                                     store: store, options: options, reporter: reporter, logger: global.logger)

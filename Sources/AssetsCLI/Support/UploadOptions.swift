@@ -1,0 +1,38 @@
+import ArgumentParser
+import AssetSync
+
+/// Options of the commands that upload (`push`, `watch`): how many at once, how to verify, which
+/// files, how fast.
+struct UploadOptions: ParsableArguments {
+    @Option(name: .long, help: "Files in flight at once.")
+    var transfers = 8
+
+    @Option(name: .long, help: "meta: check the server's record and storage's MD5; content: also download and compare SHA-256.")
+    var verify: String = "meta"
+
+    @Option(name: .long, help: ArgumentHelp("Only files matching this glob (repeatable).", valueName: "glob"))
+    var include: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Leave out files matching this glob (repeatable).", valueName: "glob"))
+    var exclude: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("Cap each upload's rate, e.g. 500k, 10M.", valueName: "rate"))
+    var bwlimit: String?
+
+    func validate() throws {
+        guard transfers >= 1 && transfers <= 256 else { throw ValidationError("--transfers must be between 1 and 256") }
+        guard VerifyMode(rawValue: verify) != nil else { throw ValidationError("--verify must be meta or content") }
+        if let bwlimit { _ = try parseRate(bwlimit) }
+    }
+
+    /// The push options these stand for.
+    func pushOptions() throws -> PushOptions {
+        var options = PushOptions()
+        options.transfers = transfers
+        options.verify = VerifyMode(rawValue: verify) ?? .meta
+        options.include = include
+        options.exclude = exclude
+        options.bandwidthLimit = try bwlimit.map(parseRate)
+        return options
+    }
+}
