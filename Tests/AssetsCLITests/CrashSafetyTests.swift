@@ -64,7 +64,7 @@ struct CrashSafetyTests {
 
     @Test("pull killed 30 times: no .part left, bytes equal, resumed downloads keep their bytes")
     func pullSurvivesKills() async throws {
-        try await withFixture(faults: "latency=15ms") { fixture in
+        try await withFixture(faults: "latency=40ms") { fixture in
             let source = try fixture.scratch.folder("source")
             var random = SeededGenerator(seed: 77)
             for index in 0..<300 {
@@ -87,7 +87,7 @@ struct CrashSafetyTests {
             while killedMidRun < Self.kills && attempts < Self.maxAttempts {
                 attempts += 1
                 let running = try CLI.start(arguments, environment: environment)
-                try await Task.sleep(for: .milliseconds(Int.random(in: 30...400, using: &random)))
+                try await Task.sleep(for: .milliseconds(Int.random(in: 30...600, using: &random)))
                 running.kill()
                 if await running.wait().signalled { killedMidRun += 1 }
                 let parts = partFiles(under: target)
