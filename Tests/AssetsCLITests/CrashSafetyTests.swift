@@ -26,15 +26,8 @@ struct CrashSafetyTests {
             let arguments = ["push", source, "--database", fixture.database, "--url", fixture.server.url.absoluteString,
                              "--state", fixture.scratch.path("push.sqlite"), "--quiet"]
             let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
-            var killedMidRun = 0
             var killedMidLifecycle = 0
-            var attempts = 0
-            while killedMidRun < Self.kills && attempts < Self.maxAttempts {
-                attempts += 1
-                let running = try CLI.start(arguments, environment: environment)
-                try await Task.sleep(for: .milliseconds(Int.random(in: 30...600, using: &random)))
-                running.kill()
-                if await running.wait().signalled { killedMidRun += 1 }
+            let (killedMidRun, attempts) = try await killRepeatedly(arguments, environment: environment, random: &random) {
                 // Did the kill catch files inside a lifecycle step?
                 let counts = try StateStore.open(path: fixture.scratch.path("push.sqlite")).pushCounts()
                 if [.creating, .uploading, .marking, .verifying].contains(where: { counts[$0, default: 0] > 0 }) {
@@ -82,14 +75,7 @@ struct CrashSafetyTests {
             var partialBytesSeen: Int64 = 0
             var lastPartSizes: [String: Int64] = [:]
             var shrunk: [String] = []
-            var killedMidRun = 0
-            var attempts = 0
-            while killedMidRun < Self.kills && attempts < Self.maxAttempts {
-                attempts += 1
-                let running = try CLI.start(arguments, environment: environment)
-                try await Task.sleep(for: .milliseconds(Int.random(in: 30...600, using: &random)))
-                running.kill()
-                if await running.wait().signalled { killedMidRun += 1 }
+            let (killedMidRun, attempts) = try await killRepeatedly(arguments, environment: environment, random: &random) {
                 let parts = partFiles(under: target)
                 // A resumed download appends: its .part never shrinks between two kills.
                 shrunk += parts.filter { path, size in (lastPartSizes[path] ?? 0) > size }.keys
@@ -104,6 +90,24 @@ struct CrashSafetyTests {
             #expect(try treeDigest(target) == expected)
             print("pull crash test: \(killedMidRun) of \(attempts) runs killed mid-run, \(partialBytesSeen) bytes of .part files were on disk across the kills")
         }
+    }
+
+    /// Starts the binary and SIGKILLs it after a random delay, until `kills` kills landed while it
+    /// ran (or `maxAttempts` runs); `afterKill` inspects the aftermath of each. Returns both counts.
+    private func killRepeatedly(_ arguments: [String], environment: [String: String],
+                                random: inout SeededGenerator,
+                                afterKill: () throws -> Void) async throws -> (killedMidRun: Int, attempts: Int) {
+        var killedMidRun = 0
+        var attempts = 0
+        while killedMidRun < Self.kills && attempts < Self.maxAttempts {
+            attempts += 1
+            let running = try CLI.start(arguments, environment: environment)
+            try await Task.sleep(for: .milliseconds(Int.random(in: 30...600, using: &random)))
+            running.kill()
+            if await running.wait().signalled { killedMidRun += 1 }
+            try afterKill()
+        }
+        return (killedMidRun, attempts)
     }
 
     /// The `.part` files under `root` and their sizes.
