@@ -7,7 +7,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "assets",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "assets", targets: ["assets"]),
         .executable(name: "transfer-bench", targets: ["TransferBench"]),
@@ -112,6 +112,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "AssetServer",
+                .product(name: "Logging", package: "swift-log"),
                 "AssetSync",
                 "PixieBrix",
                 "Transfer",
@@ -131,6 +132,7 @@ let package = Package(
             name: "AssetServerTests",
             dependencies: [
                 "AssetServer",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -30,6 +30,32 @@ struct FaultsTests {
         #expect(draws() == draws())
     }
 
+    @Test("faults are injected at about the configured rates, for each kind")
+    func injectedAtConfiguredRates() throws {
+        let injector = FaultInjector(spec: try FaultSpec(parsing: "rate429=0.1,rate503=0.2,rate500=0.05,reset=0.02,seed=9"))
+        let draws = 20_000
+        var throttled = 0, unavailable = 0, serverErrors = 0, resets = 0, clean = 0
+        for _ in 0..<draws {
+            let decision = injector.decide(.api)
+            switch decision.status {
+            case .throttle?: throttled += 1
+            case .unavailable?: unavailable += 1
+            case .serverError?: serverErrors += 1
+            case nil: clean += 1
+            }
+            if decision.reset { resets += 1 }
+        }
+        // Expected counts are rate × draws; 15% covers more than five standard deviations at these sizes.
+        func near(_ count: Int, _ expected: Double) -> Bool { abs(Double(count) - expected) <= expected * 0.15 }
+        #expect(near(throttled, 2_000), "429s: \(throttled)")
+        #expect(near(unavailable, 4_000), "503s: \(unavailable)")
+        #expect(near(serverErrors, 1_000), "500s: \(serverErrors)")
+        #expect(near(resets, 400), "resets: \(resets)")
+        #expect(near(clean, 13_000), "clean: \(clean)")
+        // An item without a class applies to every class of route.
+        #expect((0..<1_000).contains { _ in injector.decide(.upload).status != nil })
+    }
+
     @Test func throttlingAndErrorsPerRouteClass() async throws {
         try await withHarness(faults: "api.rate429=1,retry_after=2") { h in
             let throttled = try await h.get("/api/databases/")

@@ -1,6 +1,7 @@
 import AssetServer
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Persistence, concurrency and the assets serve binary")
 struct ServerLifecycleTests {
@@ -57,10 +58,8 @@ struct ServerLifecycleTests {
     }
 
     @Test func theBuiltBinaryServes() async throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let binary = root.appendingPathComponent(".build/debug/assets").path
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build first: swift build --build-tests")
+        try CLI.requireBinary()
+        let binary = CLI.binary
         let directory = temporaryDirectory()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import Testing
 import TestSupport
 
@@ -58,25 +59,52 @@ struct StateStoreTests {
         _ = first
     }
 
-    @Test("picking the next job stays an indexed read with many queued jobs")
-    func batches() throws {
+    @Test("the store's own statements for picking jobs and finding a path's job use indexes, not scans")
+    func indexedStatements() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let store = try StateStore.open(path: scratch.path("s.sqlite"))
-        for index in 0..<1000 {
-            try store.enqueuePush(LocalFile(path: "f\(index)", size: 1, mtimeNs: 1), digest: FileDigest(md5: "m", sha256: "s", size: 1))
+        let batch = (0..<1000).map { (LocalFile(path: "f\($0)", size: 1, mtimeNs: 1), FileDigest(md5: "m", sha256: "s", size: 1)) }
+        try store.enqueuePushes(batch)
+
+        // Capture what the store itself sends on its writer connection while it enqueues and picks jobs.
+        let statements = StatementLog()
+        try store.pool.writeWithoutTransaction { db in
+            db.trace(options: .statement) { statements.append($0.expandedDescription) }
         }
+        try store.enqueuePush(LocalFile(path: "f7", size: 2, mtimeNs: 2), digest: FileDigest(md5: "n", sha256: "t", size: 2))
+        try store.enqueuePush(LocalFile(path: "new", size: 1, mtimeNs: 1), digest: FileDigest(md5: "m", sha256: "s", size: 1))
         let first = try store.activePushJobs(after: 0, limit: 256)
-        let second = try store.activePushJobs(after: first.last!.id!, limit: 256)
+        let second = try store.activePushJobs(after: try #require(first.last?.id), limit: 256)
         #expect(first.count == 256 && second.count == 256)
         #expect(Set(first.map(\.path)).isDisjoint(with: second.map(\.path)))
-        let details = try store.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                EXPLAIN QUERY PLAN SELECT * FROM push_jobs
-                WHERE state IN ('queued','creating','created','uploading','uploaded','marking','marked','verifying')
-                AND id > 5 ORDER BY id LIMIT 256
-                """).map { $0["detail"] as String }
+
+        let byPath = statements.values.filter { $0.contains("\"path\" = ") && !$0.hasPrefix("INSERT") }
+        #expect(!byPath.isEmpty, "no statement looked a job up by path: \(statements.values)")
+        for sql in byPath {
+            let details = try store.pool.read { db in
+                try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String }
+            }
+            #expect(!details.contains { $0.hasPrefix("SCAN push_jobs") || $0.hasPrefix("SCAN pull_jobs") },
+                    "\(sql) scans the table: \(details)")
+            #expect(details.contains { $0.contains("INDEX") && $0.contains("path=?") }, "\(sql): \(details)")
         }
-        #expect(details.contains { $0.contains("INDEX") || $0.contains("PRIMARY KEY") })
+
+        // The next-job read, as the store prepares it.
+        let nextJobs = try store.pool.read { db in
+            try StateStore.activePushJobsRequest(after: 5, limit: 256).makePreparedRequest(db).statement
+        }
+        let details = try store.pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + nextJobs.sql, arguments: nextJobs.arguments)
+                .map { $0["detail"] as String }
+        }
+        #expect(!details.contains { $0.hasPrefix("SCAN push_jobs") }, "\(details)")
+        #expect(!details.contains { $0.contains("TEMP B-TREE") }, "\(details)")
     }
+}
+
+private final class StatementLog: Sendable {
+    private let lines = Mutex<[String]>([])
+    func append(_ line: String) { lines.withLock { $0.append(line) } }
+    var values: [String] { lines.withLock { $0 } }
 }

@@ -55,6 +55,42 @@ struct BadInputTests {
         #expect(!insecure.stderr.contains("secret-token"))
     }
 
+    @Test("an unreadable file fails alone, named in the message; the other file is uploaded; exit 1")
+    func unreadableFile() async throws {
+        try await withFixture { fixture in
+            let work = try fixture.scratch.folder("work")
+            let source = try fixture.scratch.folder("work/source")
+            try write(Data("fine".utf8), to: source + "/fine.txt")
+            try write(Data("locked".utf8), to: source + "/locked.txt")
+            chmod(source + "/locked.txt", 0)
+            // Root reads whatever the mode says: run the binary as nobody, who owns everything here but may not
+            // read a mode-0 file.
+            var prefix: [String] = []
+            if getuid() == 0 {
+                let nobody: UInt32 = 65534
+                for path in [work, source, source + "/fine.txt", source + "/locked.txt"] {
+                    #expect(chown(path, nobody, nobody) == 0, "chown \(path)")
+                }
+                prefix = ["/usr/bin/setpriv", "--reuid=\(nobody)", "--regid=\(nobody)", "--clear-groups"]
+                try #require(FileManager.default.isExecutableFile(atPath: prefix[0]),
+                             "running as root, this test needs setpriv (util-linux) to drop privileges")
+            }
+            // The case must be arranged: the file really is unreadable to the user who runs the push.
+            let probe = try await CLI.runProgram((prefix.isEmpty ? ["/bin/cat"] : prefix + ["/bin/cat"]) + [source + "/locked.txt"])
+            try #require(probe != 0, "locked.txt is readable by the user under test: the case cannot be arranged")
+
+            let outcome = try await CLI.run(["push", source, "--database", fixture.database, "--url",
+                                             fixture.server.url.absoluteString, "--state", work + "/state.sqlite"],
+                                            environment: ["PIXIEBRIX_TOKEN": fixture.server.token, "XDG_CONFIG_HOME": work],
+                                            prefix: prefix)
+            #expect(outcome.status == 1, "\(outcome.stderr)")
+            #expect(outcome.stderr.contains("locked.txt"), "\(outcome.stderr)")
+            let uploaded = try await fixture.uploadedAssets()
+            #expect(uploaded["fine.txt"]?.count == 1)
+            #expect(uploaded["locked.txt"] == nil)
+        }
+    }
+
     @Test("an unreachable server exits 4")
     func unreachable() async throws {
         // Port 9 (discard) on loopback: nothing listens there.

@@ -45,6 +45,10 @@ struct CrashSafetyTests {
             let duplicated = uploaded.filter { $0.value.count != 1 }.keys.sorted()
             #expect(duplicated.isEmpty, "files with more than one uploaded asset: \(duplicated)")
             let orphans = assets.filter { !$0.isUploaded }.count
+            // Every asset left unmarked on the server is one the queue knew it might leave: it committed
+            // `creating` before each create, so a kill during one is recorded on the next start.
+            let recorded = try StateStore.open(path: fixture.scratch.path("push.sqlite")).orphans().count
+            #expect(orphans <= recorded, "\(orphans) unmarked assets on the server, \(recorded) recorded as possible orphans")
             print("push crash test: \(killedMidRun) of \(attempts) runs killed mid-run (\(killedMidLifecycle) inside a lifecycle step), \(orphans) orphan asset(s), "
                 + "\(uploaded.count) files uploaded once")
 
@@ -73,6 +77,7 @@ struct CrashSafetyTests {
                              "--state", fixture.scratch.path("pull.sqlite"), "--quiet"]
             let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
             var partialBytesSeen: Int64 = 0
+            var killsThatLeftAPart = 0
             var lastPartSizes: [String: Int64] = [:]
             var shrunk: [String] = []
             let (killedMidRun, attempts) = try await killRepeatedly(arguments, environment: environment, random: &random) {
@@ -81,14 +86,19 @@ struct CrashSafetyTests {
                 shrunk += parts.filter { path, size in (lastPartSizes[path] ?? 0) > size }.keys
                 lastPartSizes = parts
                 partialBytesSeen += parts.values.reduce(0, +)
+                if parts.values.contains(where: { $0 > 0 }) { killsThatLeftAPart += 1 }
             }
             #expect(killedMidRun >= Self.kills)
+            // Kills that cut a download: without them, "resume appends" and "no .part left" prove nothing.
+            #expect(killsThatLeftAPart >= Self.kills / 3, "only \(killsThatLeftAPart) kills left a partial download")
+            #expect(partialBytesSeen > 0)
             #expect(shrunk.isEmpty, "partial downloads that started over: \(shrunk)")
             let final = try await CLI.run(arguments, environment: environment)
             #expect(final.status == 0, "final pull: \(final.stderr)")
             #expect(partFiles(under: target).isEmpty)
             #expect(try treeDigest(target) == expected)
-            print("pull crash test: \(killedMidRun) of \(attempts) runs killed mid-run, \(partialBytesSeen) bytes of .part files were on disk across the kills")
+            print("pull crash test: \(killedMidRun) of \(attempts) runs killed mid-run, \(killsThatLeftAPart) left a .part, "
+                + "\(partialBytesSeen) bytes of .part files were on disk across the kills")
         }
     }
 

@@ -1,6 +1,7 @@
 import AssetSync
 import Foundation
 import PixieBrix
+import Synchronization
 import Testing
 import TestSupport
 
@@ -136,20 +137,16 @@ struct ArchiveTests {
 }
 
 /// Events seen by a puller's callback.
-final class EventLog: @unchecked Sendable {
-    // @unchecked: `events` is guarded by `lock`.
-    private let lock = NSLock()
-    private var events: [ArchivePullEvent] = []
-    func append(_ event: ArchivePullEvent) { lock.withLock { events.append(event) } }
-    func count(where predicate: (ArchivePullEvent) -> Bool) -> Int { lock.withLock { events.filter(predicate).count } }
+final class EventLog: Sendable {
+    private let events = Mutex<[ArchivePullEvent]>([])
+    func append(_ event: ArchivePullEvent) { events.withLock { $0.append(event) } }
+    func count(where predicate: (ArchivePullEvent) -> Bool) -> Int { events.withLock { $0.filter(predicate).count } }
 }
 
 /// A task that its own work can cancel.
-final class TaskBox: @unchecked Sendable {
-    // @unchecked: `task` is guarded by `lock`.
-    private let lock = NSLock()
-    private var task: Task<ArchivePullSummary, any Error>?
-    func set(_ task: Task<ArchivePullSummary, any Error>) { lock.withLock { self.task = task } }
-    func cancel() { lock.withLock { task }?.cancel() }
-    func value() async throws -> ArchivePullSummary? { try await lock.withLock { task }?.value }
+final class TaskBox: Sendable {
+    private let task = Mutex<Task<ArchivePullSummary, any Error>?>(nil)
+    func set(_ task: Task<ArchivePullSummary, any Error>) { self.task.withLock { $0 = task } }
+    func cancel() { task.withLock { $0 }?.cancel() }
+    func value() async throws -> ArchivePullSummary? { try await task.withLock { $0 }?.value }
 }

@@ -60,7 +60,8 @@ struct BadInputTests {
 
     @Test("a server answering 406 to the version asked for: a clear error, exit 2")
     func notAcceptable() async throws {
-        try await withStubServer(status: .notAcceptable, body: #"{"detail": "Invalid version in \"Accept\" header."}"#) { url in
+        try await withFakeServer(status: 406, body: #"{"detail": "Invalid version in \"Accept\" header."}"#) { server in
+            let url = server.url
             try await withTransferEngine { engine in
                 let client = try PixieBrixClient(baseURL: url, token: APIToken("t"), engine: engine)
                 let error = await #expect(throws: PixieBrixError.self) {
@@ -76,40 +77,6 @@ struct BadInputTests {
                     #expect(outcome.status == 2, "\(arguments)")
                 }
             }
-        }
-    }
-}
-
-/// A server that answers every GET and POST with one status and JSON body.
-func withStubServer<R: Sendable>(status: HTTPResponse.Status, body text: String,
-                                 _ body: (URL) async throws -> R) async throws -> R {
-    let router = Router()
-    let respond: @Sendable (Request, BasicRequestContext) async throws -> Response = { _, _ in
-        Response(status: status, headers: [.contentType: "application/json"],
-                 body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-    router.get("**", use: respond)
-    router.post("**", use: respond)
-    var logger = Logger(label: "stub")
-    logger.logLevel = .warning
-    let ports = AsyncStream<Int>.makeStream()
-    let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                                  onServerRunning: { ports.continuation.yield($0.localAddress?.port ?? 0) },
-                                  logger: logger)
-    let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { tasks in
-        tasks.addTask { try await group.run() }
-        var iterator = ports.stream.makeAsyncIterator()
-        let port = await iterator.next() ?? 0
-        do {
-            let result = try await body(URL(string: "http://127.0.0.1:\(port)")!)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
-        } catch {
-            await group.triggerGracefulShutdown()
-            try? await tasks.waitForAll()
-            throw error
         }
     }
 }

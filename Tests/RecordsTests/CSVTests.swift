@@ -18,6 +18,18 @@ struct CSVTests {
         record("c7", ["late field": "only here"], created: day(6)),
     ]
 
+    /// The cells of ``tricky`` after `id` and `created_at`, in the header's order, written out by hand.
+    static let trickyCells: [[String]] = [
+        // text, note with comma, say "what", n, flag, nested, empty, late field
+        ["plain", "a,b,c", "", "", "", "", "", ""],
+        ["she said \"hi\"", "line one\nline two", "", "", "", "", "", ""],
+        [" leading and trailing ", "", "crlf\r\nend", "", "", "", "", ""],
+        ["ünïcödé, 日本語", "", "", "42", "true", #"{"k":"v, w"}"#, "", ""],
+        ["", "", "", "", "", "", "", ""],
+        ["\"\"", "\r", "", "", "", "", "", ""],
+        ["", "", "", "", "", "", "", "only here"],
+    ]
+
     @Test("commas, quotes and line breaks survive: the merged CSV parses back to the records' data")
     func trickyValuesParseBack() async throws {
         try await withFixture { fixture in
@@ -41,10 +53,8 @@ struct CSVTests {
                 for (row, record) in zip(rows.dropFirst(), records) {
                     #expect(row[0] == record["id"]?.stringValue)
                     #expect(row[1] == record["created_at"]?.stringValue)
-                    for (index, name) in header.enumerated().dropFirst(2) {
-                        #expect(row[index] == (record["data"]?[name]?.cellText ?? ""), "\(name) of \(row[0])")
-                    }
                 }
+                #expect(Array(rows.dropFirst().map { Array($0.dropFirst(2)) }) == Self.trickyCells, "page size \(pageSize)")
             }
         }
     }

@@ -4,6 +4,7 @@ import FoundationXML
 #endif
 import AssetSync
 import PixieBrix
+import Synchronization
 import Testing
 import TestSupport
 import ZIPFoundation
@@ -34,10 +35,9 @@ struct ExportTests {
                 #expect(rows.first.map { Array($0.prefix(2)) } == ["id", "created_at"], "\(format)")
                 #expect(Set(rows.dropFirst().map { $0[0] }) == allIDs, "\(format)")
                 #expect(rows.count == allIDs.count + 1, "\(format)")
-                if let header = rows.first, let note = header.firstIndex(of: "note"),
-                   let a0 = rows.first(where: { $0.first == "a0" }) {
-                    #expect(a0[note] == "x, \"y\"\nz", "\(format)")
-                }
+                let note = try #require(rows.first?.firstIndex(of: "note"), "\(format) has no note column")
+                let a0 = try #require(rows.first(where: { $0.first == "a0" }), "\(format) has no record a0")
+                #expect(a0[note] == "x, \"y\"\nz", "\(format)")
             }
 
             // Date filters: the first 10 days of each database.
@@ -47,6 +47,17 @@ struct ExportTests {
                                      fixture: fixture).status == 0)
             let filtered = try Self.rows(of: path, format: .json).dropFirst().map { $0[0] }
             #expect(Set(filtered) == Set((0..<10).map { "a\($0)" } + (0..<10).map { "b\($0)" }))
+        }
+    }
+
+    /// A JSON value as the text a CSV cell holds for it.
+    static func text(of value: JSONValue?) -> String {
+        switch value {
+        case nil, .null?: ""
+        case .string(let text)?: text
+        case .number(let digits)?: digits
+        case .bool(let flag)?: flag ? "true" : "false"
+        case let other?: other.jsonText
         }
     }
 
@@ -66,7 +77,7 @@ struct ExportTests {
             }
             return [["id", "created_at"] + names] + items.map { item in
                 [item["id"]?.stringValue ?? "", item["created_at"]?.stringValue ?? ""]
-                    + names.map { item["data"]?[$0]?.cellText ?? "" }
+                    + names.map { text(of: item["data"]?[$0]) }
             }
         case .xlsx:
             return try XLSXSheet.rows(path)
@@ -102,11 +113,14 @@ struct ExportTests {
     }
 }
 
-final class Counter: @unchecked Sendable {
-    // @unchecked: `value` is guarded by `lock`.
-    private let lock = NSLock()
-    private var value = 0
-    func next() -> Int { lock.withLock { defer { value += 1 }; return value } }
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func next() -> Int {
+        value.withLock { value in
+            defer { value += 1 }
+            return value
+        }
+    }
 }
 
 /// Reads the first sheet of an XLSX workbook: unzipped with ZIPFoundation, the sheet's XML parsed with

@@ -1,5 +1,3 @@
-import ArgumentParser
-import AssetsCLI
 import Foundation
 import PixieBrix
 import Testing
@@ -42,27 +40,16 @@ struct Admin {
     }
 }
 
-/// Runs `assets ARGS...` in this process against the fixture's server, as `main` would; returns the exit code
-/// and, for usage errors, the message.
+/// Runs the built `assets ARGS...` against the fixture's server; returns its real exit code and what it
+/// printed on stderr.
 @discardableResult
 func assets(_ arguments: [String], fixture: Fixture, token: String? = nil, url: URL? = nil) async throws
     -> (status: Int32, message: String) {
     let tokenFile = fixture.scratch.path("token-\(UUID().uuidString)")
     try Data((token ?? fixture.server.token).utf8).write(to: URL(fileURLWithPath: tokenFile))
     let all = arguments + ["--url", (url ?? fixture.server.url).absoluteString, "--token-file", tokenFile, "--quiet"]
-    do {
-        var command = try AssetsCommand.parseAsRoot(all)
-        if var command = command as? any AsyncParsableCommand {
-            try await command.run()
-        } else {
-            try command.run()
-        }
-        return (0, "")
-    } catch {
-        let code = AssetsCommand.exitCode(for: error)
-        if code == .validationFailure { return (2, AssetsCommand.fullMessage(for: error)) }
-        return (code.rawValue, AssetsCommand.fullMessage(for: error))
-    }
+    let outcome = try await CLI.run(all)
+    return (outcome.status, outcome.stderr)
 }
 
 func read(_ path: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path)) }

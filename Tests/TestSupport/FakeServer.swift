@@ -3,8 +3,9 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
-/// A loopback HTTP server that answers every request with one canned response and counts the
+/// A loopback HTTP server that answers every request, whatever its method, with one canned response and counts the
 /// requests: for the answers the real server never gives (malformed JSON) or to count retries.
 public final class FakeServer: Sendable {
     public let url: URL
@@ -17,12 +18,10 @@ public final class FakeServer: Sendable {
         self.counter = counter
     }
 
-    final class Counter: @unchecked Sendable {
-        // @unchecked: `count` is only touched under `lock`.
-        private let lock = NSLock()
-        private var count = 0
-        func increment() { lock.withLock { count += 1 } }
-        var value: Int { lock.withLock { count } }
+    final class Counter: Sendable {
+        private let count = Mutex(0)
+        func increment() { count.withLock { $0 += 1 } }
+        var value: Int { count.withLock { $0 } }
     }
 }
 
@@ -31,10 +30,13 @@ public func withFakeServer<R: Sendable>(status: Int, contentType: String = "appl
     let counter = FakeServer.Counter()
     let router = Router()
     let responseStatus = HTTPResponse.Status(code: status)
-    router.on("**", method: .get) { _, _ -> Response in
+    let respond: @Sendable (Request, BasicRequestContext) async throws -> Response = { _, _ in
         counter.increment()
         return Response(status: responseStatus, headers: [.contentType: contentType],
                         body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+    for method in [HTTPRequest.Method.get, .head, .post, .put, .patch, .delete] {
+        router.on("**", method: method, use: respond)
     }
     let ports = AsyncStream<Int>.makeStream()
     let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),

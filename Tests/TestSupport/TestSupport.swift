@@ -2,6 +2,7 @@ import AssetServer
 import AssetSync
 import Crypto
 import Foundation
+import Logging
 import PixieBrix
 import Transfer
 
@@ -32,11 +33,12 @@ public struct Fixture: Sendable {
 
 /// Runs `body` against a new in-process server on a loopback port; `faults` are switched on once
 /// the database exists.
-public func withFixture<R: Sendable>(faults: String? = nil, _ body: (Fixture) async throws -> R) async throws -> R {
+public func withFixture<R: Sendable>(faults: String? = nil, serverLog: LogCapture? = nil,
+                                      _ body: (Fixture) async throws -> R) async throws -> R {
     let scratch = try Scratch()
     defer { scratch.remove() }
     let configuration = AssetServerConfiguration(dataDirectory: scratch.path("server"), port: 0)
-    return try await withAssetServer(configuration) { server in
+    return try await withAssetServer(configuration, logger: serverLog?.logger ?? Logger(label: "assets.server", factory: { _ in SwiftLogNoOpLogHandler() })) { server in
         try await withTransferEngine { engine in
             let client = try PixieBrixClient(baseURL: server.url, token: APIToken(server.token)!, engine: engine)
             let database = try await client.createDatabase(name: "test-\(UUID().uuidString.prefix(8))")

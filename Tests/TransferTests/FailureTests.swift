@@ -101,11 +101,13 @@ struct FailureTests {
         try await withTestServer { server in
             try await withTransferEngine(configuration: testConfiguration()) { engine in
                 let key = UUID().uuidString
-                let request = HTTPRequest(method: .post, url: server.url("/retry-after?key=\(key)"))
+                let request = HTTPRequest(method: .post, url: server.url("/retry-after?key=\(key)&times=5&status=503&value=0"))
                 #expect(request.retry == .none)
-                // The route is GET-only: what matters is that one attempt was made.
+                // The route answers POST with a retryable 503: one attempt means the engine chose not to retry.
                 let response = try await engine.perform(request)
+                #expect(response.status == 503)
                 #expect(response.attempts == 1)
+                #expect(server.record.hitTimes(key).count == 1)
             }
         }
     }

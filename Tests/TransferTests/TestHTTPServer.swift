@@ -256,7 +256,7 @@ private func addRoutes(to router: Router<TestRequestContext>, record: ServerReco
         Response(status: .found, headers: [.location: query(request, "to") ?? "/"])
     }
 
-    router.get("/retry-after") { request, _ in
+    @Sendable func retryAfter(_ request: Request, _ context: TestRequestContext) -> Response {
         let key = query(request, "key") ?? "default"
         let times = query(request, "times").flatMap { Int($0) } ?? 1
         let status = query(request, "status").flatMap { Int($0) } ?? 503
@@ -265,6 +265,9 @@ private func addRoutes(to router: Router<TestRequestContext>, record: ServerReco
         if let value = query(request, "value") { headers[.retryAfter] = value }
         return text("try later", status: .init(code: status), headers: headers)
     }
+    // POST too, so that a test can tell "not retried" from "not retryable".
+    router.get("/retry-after", use: retryAfter)
+    router.post("/retry-after", use: retryAfter)
 
     router.get("/status/:code") { _, context in
         let code = Int(context.parameters.get("code") ?? "") ?? 500

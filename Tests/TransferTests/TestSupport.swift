@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Testing
 @testable import Transfer
@@ -52,11 +53,10 @@ func decode<T: Decodable>(_ type: T.Type, _ response: HTTPResponse) throws -> T 
 }
 
 /// Collects values from `@Sendable` callbacks.
-final class Collector<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [Value] = []
-    func append(_ value: Value) { lock.withLock { stored.append(value) } }
-    var values: [Value] { lock.withLock { stored } }
+final class Collector<Value: Sendable>: Sendable {
+    private let stored = Mutex<[Value]>([])
+    func append(_ value: Value) { stored.withLock { $0.append(value) } }
+    var values: [Value] { stored.withLock { $0 } }
 }
 
 extension URL {

@@ -107,6 +107,9 @@ extension ServerResponder {
         headers[.contentLength] = String(length)
         let status: HTTPResponse.Status = range == nil ? .ok : .partialContent
         if request.method == .head { return Response(status: status, headers: headers) }
+        state.logger.debug("storage download", metadata: [
+            "key": "\(key)", "range": "\(request.headers[.range] ?? "")", "offset": "\(start)", "bytes": "\(length)",
+        ])
         let path = state.store.blobPath(object.file)
         return Response(
             status: status, headers: headers,

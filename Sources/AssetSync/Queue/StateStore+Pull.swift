@@ -35,8 +35,9 @@ extension StateStore {
     }
 
     public func activePullJobs(after id: Int64, limit: Int) throws -> [PullJob] {
+        // `+state`: see ``activePushJobsRequest(after:limit:)``.
         try pool.read { db in
-            try PullJob.filter([PullState.queued, .downloading, .verifying].contains(Column("state")))
+            try PullJob.filter(literal: "+state IN \([PullState.queued, .downloading, .verifying].map(\.rawValue))")
                 .filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db)
         }
     }

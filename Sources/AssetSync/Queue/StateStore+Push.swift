@@ -50,10 +50,14 @@ extension StateStore {
 
     /// Active jobs with an id above `id`, oldest first: the scheduler's next batch.
     public func activePushJobs(after id: Int64, limit: Int) throws -> [PushJob] {
-        try pool.read { db in
-            try PushJob.filter(PushState.active.contains(Column("state"))).filter(Column("id") > id)
-                .order(Column("id")).limit(limit).fetchAll(db)
-        }
+        try pool.read { db in try Self.activePushJobsRequest(after: id, limit: limit).fetchAll(db) }
+    }
+
+    static func activePushJobsRequest(after id: Int64, limit: Int) -> QueryInterfaceRequest<PushJob> {
+        // `+state` keeps SQLite off the (state, id) index, which would gather and sort every active job
+        // for each batch: walking the primary key from `id` finds the next ones at once.
+        PushJob.filter(literal: "+state IN \(PushState.active.map(\.rawValue))").filter(Column("id") > id)
+            .order(Column("id")).limit(limit)
     }
 
     public func activePushJobs() throws -> [String: PushJob] {
