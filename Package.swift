@@ -170,6 +170,7 @@ let package = Package(
             name: "AssetsCLITests",
             dependencies: [
                 "AssetsCLI",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 "AssetServer",
                 "AssetSync",
                 "PixieBrix",

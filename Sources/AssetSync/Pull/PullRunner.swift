@@ -37,8 +37,11 @@ struct PullRunner {
                 try store.commit(&job, state: .verifying)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
             }
-            let entry = try verify(job, part: part)
-            guard rename(part, target) == 0 else {
+            // A run killed between the rename and its commit left the file in place: check it there.
+            let renamedBeforeACrash = job.state == .verifying && LocalScanner.fileStatus(path: part) == nil
+                && LocalScanner.fileStatus(path: target) != nil
+            let entry = try verify(job, part: renamedBeforeACrash ? target : part)
+            guard renamedBeforeACrash || rename(part, target) == 0 else {
                 throw JobFailure(reason: "cannot move \(job.path).part into place: \(String(cString: strerror(errno)))")
             }
             let status = LocalScanner.fileStatus(path: target)
