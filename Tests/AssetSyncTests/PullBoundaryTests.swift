@@ -1,4 +1,5 @@
 import AssetSync
+import Crypto
 import Foundation
 import PixieBrix
 import Testing
@@ -122,6 +123,31 @@ struct PullBoundaryTests {
             #expect(summary.failed == 0)
             #expect(try Data(contentsOf: URL(fileURLWithPath: target + "/big.bin")) == content)
             #expect(try mode(target + "/big.bin") == 0o666 & ~processUmask())
+        }
+    }
+
+    @Test("killed between the rename and its commit: the next run checks the file in place, no empty .part is made")
+    func renamedBeforeTheCommit() async throws {
+        try await withFixture { fixture in
+            let content = pseudoRandomBytes(100_000, seed: 21)
+            try await Self.publish(["moved.bin": content], fixture: fixture)
+            let asset = try #require(try await fixture.uploadedAssets()["moved.bin"]?.first)
+            let target = try fixture.scratch.folder("out")
+            try write(content, to: target + "/moved.bin")
+            let store = try fixture.store("pull.sqlite")
+            try store.enqueuePull(path: "moved.bin", assetId: asset.id)
+            var job = try #require(try store.activePullJobs()["moved.bin"])
+            job.size = Int64(content.count)
+            job.etag = Insecure.MD5.hash(data: content).map { String(format: "%02x", $0) }.joined()
+            try store.commit(&job, state: .verifying)
+
+            let summary = try await fixture.puller(target, store: store).pull()
+
+            #expect(summary.done == 1)
+            #expect(summary.failed == 0)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: target + "/moved.bin")) == content)
+            #expect(!exists(target + "/moved.bin.part"))
+            #expect(try store.activePullJobs().isEmpty)
         }
     }
 

@@ -123,6 +123,28 @@ public final class ConfinedFolder: Sendable {
         return (Int64(info.st_size), Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 
+    /// Opens a regular file below the folder for reading; no link is followed, on the way or at the end.
+    public func openForReading(_ relative: String) throws(SyncError) -> Int32 {
+        let (parent, name) = Self.split(relative)
+        let folder = try openFolder(parent, create: false)
+        // O_NONBLOCK: a FIFO in the file's place must not hang the open.
+        let descriptor = openat(folder.descriptor, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Self.error("cannot open \(relative) in \(path)") }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw SyncError(kind: .localFolder, message: "\(relative) in \(path) is not a regular file")
+        }
+        return descriptor
+    }
+
+    /// Removes a file below the folder (a link there is removed itself, never followed).
+    public func remove(_ relative: String) {
+        let (parent, name) = Self.split(relative)
+        guard let folder = try? openFolder(parent, create: false) else { return }
+        unlinkat(folder.descriptor, name, 0)
+    }
+
     /// Opens an existing part again, only if it is still the regular file just looked at.
     private static func reopen(_ name: String, in folder: Int32, expecting expected: stat) -> Int32? {
         // O_NONBLOCK: if the name were swapped for a FIFO in between, opening it must not hang.

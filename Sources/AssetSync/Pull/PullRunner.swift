@@ -24,9 +24,12 @@ struct PullRunner {
         var job = start
         reporter.report(.started(path: job.path, bytes: job.size ?? 0))
         do {
-            let part = try openPart(for: job.path, in: root)
+            // A run killed between the rename and its commit left the file in place: check it there.
+            let renamedBeforeACrash = job.state == .verifying && root.status(of: job.path + ".part") == nil
+                && root.status(of: job.path) != nil
+            let part = renamedBeforeACrash ? nil : try openPart(for: job.path, in: root)
             var downloaded: (size: Int64, etag: String?)?
-            if job.state == .queued || job.state == .downloading {
+            if let part, job.state == .queued || job.state == .downloading {
                 try store.commit(&job, state: .downloading)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
                 downloaded = try await download(&job, into: part)
@@ -36,8 +39,8 @@ struct PullRunner {
                 try store.commit(&job, state: .verifying)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
             }
-            let entry = try verify(job, part: part)
-            try commit(part)
+            let entry = try part.map { try verify(job, part: $0) } ?? verifyInPlace(job, in: root)
+            if let part { try commit(part) }
             let status = root.status(of: job.path)
             var final = entry
             final.mtimeNs = status?.mtimeNs ?? entry.mtimeNs
@@ -110,17 +113,35 @@ struct PullRunner {
     }
 
     private func verify(_ job: PullJob, part: PartFile) throws -> ManifestEntry {
-        let (size, mtimeNs) = part.status
+        try verify(job, descriptor: part.descriptor, name: "\(job.path).part", discard: part.discard)
+    }
+
+    /// Checks the file a killed run renamed into place before it could commit; removes it if it is wrong.
+    private func verifyInPlace(_ job: PullJob, in root: ConfinedFolder) throws -> ManifestEntry {
+        let descriptor: Int32
+        do { descriptor = try root.openForReading(job.path) } catch { throw JobFailure(reason: error.message) }
+        defer { close(descriptor) }
+        return try verify(job, descriptor: descriptor, name: job.path) { root.remove(job.path) }
+    }
+
+    /// Length, then MD5 against storage's `ETag`, read through an open descriptor; `discard` drops a wrong file.
+    private func verify(_ job: PullJob, descriptor: Int32, name: String, discard: () -> Void) throws -> ManifestEntry {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw JobFailure(reason: "cannot read \(name): \(String(cString: strerror(errno)))")
+        }
+        let size = Int64(info.st_size)
+        let mtimeNs = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         if let expected = job.size, size != expected {
-            part.discard()
+            discard()
             throw JobFailure(reason: "downloaded \(size) bytes, expected \(expected); the partial file was removed")
         }
         let digest: FileDigest
-        do { digest = try part.digest() } catch {
-            throw JobFailure(reason: error.message)
+        do { digest = try FileDigest.of(descriptor: descriptor) } catch {
+            throw JobFailure(reason: "cannot read \(name): \(error.localizedDescription)")
         }
         if let etag = job.etag, etag.count == 32, etag != digest.md5 {
-            part.discard()
+            discard()
             throw JobFailure(reason: "the download's MD5 \(digest.md5) differs from storage's ETag \(etag); "
                 + "the partial file was removed")
         }
