@@ -112,6 +112,21 @@ extension PixieBrixClient {
         return response
     }
 
+    /// Downloads a storage URL into a file already open for writing (see ``ResponseDestination/openFile(descriptor:name:resume:)``),
+    /// resuming from the bytes already in it; the file is never reopened by name.
+    ///
+    /// - Returns: the response: `200` (started over), `206` (appended) or `416` (nothing left to fetch).
+    public func download(from url: URL, into descriptor: Int32, name: String, resume: Bool = true,
+                         progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> HTTPResponse {
+        let request = HTTPRequest(method: .get, url: url,
+                                  destination: .openFile(descriptor: descriptor, name: name, resume: resume),
+                                  retry: .default, progress: progress)
+        let what = "downloading \((url.path as NSString).lastPathComponent)"
+        let response = try await storage(request, doing: what)
+        guard response.isSuccess || response.status == 416 else { throw PixieBrixError.from(response, doing: what) }
+        return response
+    }
+
     /// The length and `ETag` of a stored object, read with `Range: bytes=0-0` (storage signs URLs for `GET` only).
     public func remoteObjectInfo(_ url: URL) async throws -> (length: Int64, etag: String?) {
         let what = "reading the length of \((url.path as NSString).lastPathComponent)"

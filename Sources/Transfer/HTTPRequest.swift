@@ -76,6 +76,42 @@ public enum ResponseDestination: Sendable {
     /// for with `Range`: a `206` appends, a `200` restarts from zero, a `416` means the file is
     /// already complete (or the server has less) and is reported in ``HTTPResponse/status``.
     case file(path: String, resume: Bool)
+    /// Streamed into a file the caller already opened for writing (not `O_APPEND`), with the same `Range`
+    /// resume as ``file(path:resume:)``; the file is never reopened by name, so a caller that opened it safely
+    /// (relative to a folder, with `O_NOFOLLOW`) keeps that guarantee. The engine writes through a `dup` of
+    /// `descriptor`; the caller keeps it open until the request returns and closes it. `name` is for messages.
+    case openFile(descriptor: Int32, name: String, resume: Bool)
+
+    /// Whether a retry continues from the bytes already in the destination.
+    var resumes: Bool {
+        switch self {
+        case .memory: false
+        case .file(_, let resume), .openFile(_, _, let resume): resume
+        }
+    }
+
+    /// The destination file's name for messages, if the body goes to a file.
+    var fileName: String? {
+        switch self {
+        case .memory: nil
+        case .file(let path, _): path
+        case .openFile(_, let name, _): name
+        }
+    }
+
+    /// Bytes already in a destination file (0 when there is none or it is not a regular file).
+    func bytesOnDisk() -> Int64 {
+        var info = stat()
+        switch self {
+        case .memory:
+            return 0
+        case .file(let path, _):
+            guard stat(path, &info) == 0 else { return 0 }
+        case .openFile(let descriptor, _, _):
+            guard fstat(descriptor, &info) == 0 else { return 0 }
+        }
+        return (info.st_mode & S_IFMT) == S_IFREG ? Int64(info.st_size) : 0
+    }
 
     /// The default cap on a body held in memory: 16 MiB.
     public static let defaultMemoryLimit = 16 << 20

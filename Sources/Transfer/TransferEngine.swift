@@ -61,7 +61,7 @@ public final class TransferEngine: Sendable {
     /// - Throws: ``TransferError`` for transport failures, local I/O, cancellation, oversized bodies.
     public func perform(_ request: HTTPRequest) async throws -> HTTPResponse {
         let policy = request.retry
-        var resumeFile = if case .file(_, let resume) = request.destination { resume } else { false }
+        var resumeFile = request.destination.resumes
         var attempt = 1
         let host = HostThrottle.key(for: request.url)
         while true {
@@ -102,10 +102,7 @@ public final class TransferEngine: Sendable {
             return (.failure(TransferError(kind: .cancelled, message: "the transfer was cancelled", url: request.url)), false)
         }
         var offset: Int64 = 0
-        if resumeFile, case .file(let path, _) = request.destination {
-            var info = stat()
-            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { offset = Int64(info.st_size) }
-        }
+        if resumeFile { offset = request.destination.bytesOnDisk() }
         let transfer: EasyTransfer
         do {
             transfer = try EasyTransfer(request: request, configuration: configuration, resumeOffset: offset)

@@ -13,6 +13,8 @@ final class Store: Sendable {
         blobsDirectory = dataDirectory + "/blobs"
         temporaryDirectory = blobsDirectory + "/tmp"
         try fileManager.createDirectory(atPath: temporaryDirectory, withIntermediateDirectories: true)
+        // The data folder holds the token and the signing secret: owner only, whatever an older version left.
+        for folder in [dataDirectory, blobsDirectory, temporaryDirectory] { chmod(folder, 0o700) }
         if let leftovers = try? fileManager.contentsOfDirectory(atPath: temporaryDirectory) {
             for name in leftovers { try? fileManager.removeItem(atPath: temporaryDirectory + "/" + name) }
         }
@@ -21,7 +23,15 @@ final class Store: Sendable {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
-        pool = try DatabasePool(path: dataDirectory + "/server.sqlite", configuration: configuration)
+        let databasePath = dataDirectory + "/server.sqlite"
+        // SQLite gives -wal and -shm the database file's mode: a 0600 database keeps all three private.
+        let database = open(databasePath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if database >= 0 {
+            fchmod(database, 0o600)
+            close(database)
+        }
+        for suffix in ["-wal", "-shm"] { chmod(databasePath + suffix, 0o600) }
+        pool = try DatabasePool(path: databasePath, configuration: configuration)
         try Self.migrator.migrate(pool)
     }
 

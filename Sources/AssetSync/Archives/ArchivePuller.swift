@@ -79,18 +79,14 @@ public struct ArchivePuller: Sendable {
     /// - Throws: ``PixieBrixError`` when listing fails, `CancellationError`-like cancellation of a download; a file
     ///   that fails alone is reported in ``ArchivePullSummary/failed`` instead.
     public func run() async throws -> ArchivePullSummary {
-        do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw SyncError(kind: .localFolder, message: "cannot create \(folder): \(error.localizedDescription)")
-        }
+        let root = try ConfinedFolder(path: folder, create: true)
         var summary = ArchivePullSummary()
         let archives = try await list()
         summary.listed = archives.count
         var pending: [RecordArchive] = []
         for archive in archives {
-            if let modified = DownloadedFile.modificationDate(path(archive.date)),
-               modified.timeIntervalSince(archive.updatedAt) > -1 {
+            if let status = root.status(of: Self.fileName(date: archive.date)),
+               Double(status.mtimeNs) / 1e9 - archive.updatedAt.timeIntervalSince1970 > -1 {
                 summary.alreadyComplete += 1
             } else {
                 pending.append(archive)
@@ -99,7 +95,7 @@ public struct ArchivePuller: Sendable {
         await onEvent(.listed(total: archives.count, pending: pending.count, complete: summary.alreadyComplete))
         while !pending.isEmpty {
             var expired: [String] = []
-            for (archive, outcome) in try await download(pending) {
+            for (archive, outcome) in try await download(pending, into: root) {
                 switch outcome {
                 case .done(let bytes):
                     summary.downloaded += 1
@@ -151,13 +147,13 @@ public struct ArchivePuller: Sendable {
     }
 
     /// Downloads up to `transfers` files at once; cancellation stops them all (their `.part` files stay).
-    private func download(_ archives: [RecordArchive]) async throws -> [(RecordArchive, Outcome)] {
+    private func download(_ archives: [RecordArchive], into root: ConfinedFolder) async throws -> [(RecordArchive, Outcome)] {
         try await withThrowingTaskGroup(of: (RecordArchive, Outcome).self) { group in
             var results: [(RecordArchive, Outcome)] = []
             var iterator = archives.makeIterator()
             func startNext() {
                 guard let archive = iterator.next() else { return }
-                group.addTask { (archive, try await self.fetch(archive)) }
+                group.addTask { (archive, try await self.fetch(archive, into: root)) }
             }
             for _ in 0..<max(1, options.transfers) { startNext() }
             while let result = try await group.next() {
@@ -168,28 +164,28 @@ public struct ArchivePuller: Sendable {
         }
     }
 
-    private func fetch(_ archive: RecordArchive) async throws -> Outcome {
-        let target = path(archive.date)
-        let part = target + ".part"
+    private func fetch(_ archive: RecordArchive, into root: ConfinedFolder) async throws -> Outcome {
+        let name = path(archive.date) + ".part"
         do {
-            var response = try await client.download(from: archive.file, to: part, resume: true)
+            let part = try root.openPart(for: Self.fileName(date: archive.date), resume: true)
+            var response = try await client.download(from: archive.file, into: part.descriptor, name: name, resume: true)
             var complete = try DownloadedFile.matches(part, etag: response.headers["ETag"])
             if response.status == 416 {
                 // The part holds at least as many bytes as the object: complete if exactly as many.
                 let total = response.headers["Content-Range"]?.split(separator: "/").last.flatMap { Int64($0) }
-                complete = complete && total == DownloadedFile.size(part)
+                complete = complete && total == part.size
             }
             if !complete && response.status != 200 {
                 // What the part was resumed from belongs to another version of the file: start over.
-                unlink(part)
-                response = try await client.download(from: archive.file, to: part, resume: false)
+                try part.truncate()
+                response = try await client.download(from: archive.file, into: part.descriptor, name: name, resume: false)
                 complete = false
             }
             if !complete {
                 try DownloadedFile.verify(part, etag: response.headers["ETag"], what: "the archive of \(archive.date)")
             }
-            try DownloadedFile.commit(part, to: target, modified: archive.updatedAt)
-            let bytes = DownloadedFile.size(target)
+            try part.commit(modified: archive.updatedAt)
+            let bytes = part.size
             await onEvent(.downloaded(date: archive.date, bytes: bytes))
             return .done(bytes)
         } catch let error as PixieBrixError where error.kind == .forbidden {

@@ -24,6 +24,29 @@ public struct FileDigest: Sendable, Equatable {
         return FileDigest(md5: md5.finalize().hex, sha256: sha.finalize().hex, size: size)
     }
 
+    /// The same, read with `pread` from an open file (from its first byte, leaving its offset alone).
+    public static func of(descriptor: Int32) throws -> FileDigest {
+        var md5 = Insecure.MD5()
+        var sha = SHA256()
+        var size: Int64 = 0
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(size)) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            if count == 0 { break }
+            chunk.withUnsafeBytes { bytes in
+                let read = UnsafeRawBufferPointer(rebasing: bytes.prefix(count))
+                md5.update(bufferPointer: read)
+                sha.update(bufferPointer: read)
+            }
+            size += Int64(count)
+        }
+        return FileDigest(md5: md5.finalize().hex, sha256: sha.finalize().hex, size: size)
+    }
+
     /// The MD5 alone, for checking a download against its `ETag`.
     public static func md5(path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {

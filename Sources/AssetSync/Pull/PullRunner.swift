@@ -16,18 +16,20 @@ struct PullRunner {
     func run() async throws -> SyncSummary {
         let store = self.store
         let feeder = JobFeeder<PullJob>(load: { try store.activePullJobs(after: $0, limit: $1) }, id: { $0.id ?? 0 })
-        return try await drain(feeder, workers: transfers, process)
+        let root = try ConfinedFolder(path: folder, create: true)
+        return try await drain(feeder, workers: transfers) { try await process($0, in: root) }
     }
 
-    private func process(_ start: PullJob) async throws -> JobResult {
+    private func process(_ start: PullJob, in root: ConfinedFolder) async throws -> JobResult {
         var job = start
-        let target = folder + "/" + job.path
-        let part = target + ".part"
         reporter.report(.started(path: job.path, bytes: job.size ?? 0))
         do {
-            try prepareFolder(for: job.path)
+            // A run killed between the rename and its commit left the file in place: check it there.
+            let renamedBeforeACrash = job.state == .verifying && root.status(of: job.path + ".part") == nil
+                && root.status(of: job.path) != nil
+            let part = renamedBeforeACrash ? nil : try openPart(for: job.path, in: root)
             var downloaded: (size: Int64, etag: String?)?
-            if job.state == .queued || job.state == .downloading {
+            if let part, job.state == .queued || job.state == .downloading {
                 try store.commit(&job, state: .downloading)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
                 downloaded = try await download(&job, into: part)
@@ -37,14 +39,9 @@ struct PullRunner {
                 try store.commit(&job, state: .verifying)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
             }
-            // A run killed between the rename and its commit left the file in place: check it there.
-            let renamedBeforeACrash = job.state == .verifying && LocalScanner.fileStatus(path: part) == nil
-                && LocalScanner.fileStatus(path: target) != nil
-            let entry = try verify(job, part: renamedBeforeACrash ? target : part)
-            guard renamedBeforeACrash || rename(part, target) == 0 else {
-                throw JobFailure(reason: "cannot move \(job.path).part into place: \(String(cString: strerror(errno)))")
-            }
-            let status = LocalScanner.fileStatus(path: target)
+            let entry = try part.map { try verify(job, part: $0) } ?? verifyInPlace(job, in: root)
+            if let part { try commit(part) }
+            let status = root.status(of: job.path)
             var final = entry
             final.mtimeNs = status?.mtimeNs ?? entry.mtimeNs
             try store.finish(&job, entry: final)
@@ -74,14 +71,15 @@ struct PullRunner {
 
     /// Downloads into `part`, resuming from its bytes; asks for a fresh link once if storage
     /// refuses an expired one. Returns the object's full length and `ETag`.
-    private func download(_ job: inout PullJob, into part: String) async throws -> (size: Int64, etag: String?) {
+    private func download(_ job: inout PullJob, into part: PartFile) async throws -> (size: Int64, etag: String?) {
         let path = job.path
         let reporter = self.reporter
         for attempt in 1...2 {
             let location = try await client.downloadLocation(database: database, id: job.assetId)
             let response: HTTPResponse
             do {
-                response = try await client.download(from: location, to: part, resume: true) { progress in
+                response = try await client.download(from: location, into: part.descriptor, name: "\(path).part",
+                                                     resume: true) { progress in
                     reporter.report(.progress(path: path, bytes: progress.downloaded, total: progress.downloadTotal ?? 0))
                 }
             } catch let error as PixieBrixError where error.kind == .forbidden {
@@ -89,7 +87,8 @@ struct PullRunner {
                 if attempt == 1 { continue }
                 throw JobFailure(reason: "storage refused the download link twice (\(error.detail ?? "403"))")
             } catch let error as PixieBrixError where error.kind == .localFile {
-                let free = Self.freeBytes(at: (part as NSString).deletingLastPathComponent).map { ", \($0) bytes free on disk" }
+                let free = Self.freeBytes(at: ((folder + "/" + path) as NSString).deletingLastPathComponent)
+                    .map { ", \($0) bytes free on disk" }
                 throw JobFailure(reason: "cannot write \(path).part (kept for resuming): \(error.message)\(free ?? "")")
             }
             let etag = response.headers["ETag"].map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased() }
@@ -100,7 +99,7 @@ struct PullRunner {
                 }
             case 200:
                 if let length = response.headers["Content-Length"].flatMap({ Int64($0) }) { return (length, etag) }
-                return (LocalScanner.fileStatus(path: part)?.size ?? 0, etag)
+                return (part.size, etag)
             case 416:
                 // Everything was already on disk: learn the length and ETag without the body.
                 let info = try await client.remoteObjectInfo(location)
@@ -113,24 +112,40 @@ struct PullRunner {
         throw JobFailure(reason: "storage refused the download link twice")
     }
 
-    private func verify(_ job: PullJob, part: String) throws -> ManifestEntry {
-        guard let status = LocalScanner.fileStatus(path: part) else {
-            throw JobFailure(reason: "\(job.path).part disappeared before it was checked")
+    private func verify(_ job: PullJob, part: PartFile) throws -> ManifestEntry {
+        try verify(job, descriptor: part.descriptor, name: "\(job.path).part", discard: part.discard)
+    }
+
+    /// Checks the file a killed run renamed into place before it could commit; removes it if it is wrong.
+    private func verifyInPlace(_ job: PullJob, in root: ConfinedFolder) throws -> ManifestEntry {
+        let descriptor: Int32
+        do { descriptor = try root.openForReading(job.path) } catch { throw JobFailure(reason: error.message) }
+        defer { close(descriptor) }
+        return try verify(job, descriptor: descriptor, name: job.path) { root.remove(job.path) }
+    }
+
+    /// Length, then MD5 against storage's `ETag`, read through an open descriptor; `discard` drops a wrong file.
+    private func verify(_ job: PullJob, descriptor: Int32, name: String, discard: () -> Void) throws -> ManifestEntry {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else {
+            throw JobFailure(reason: "cannot read \(name): \(String(cString: strerror(errno)))")
         }
-        if let size = job.size, status.size != size {
-            try? FileManager.default.removeItem(atPath: part)
-            throw JobFailure(reason: "downloaded \(status.size) bytes, expected \(size); the partial file was removed")
+        let size = Int64(info.st_size)
+        let mtimeNs = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
+        if let expected = job.size, size != expected {
+            discard()
+            throw JobFailure(reason: "downloaded \(size) bytes, expected \(expected); the partial file was removed")
         }
         let digest: FileDigest
-        do { digest = try FileDigest.of(path: part) } catch {
-            throw JobFailure(reason: "cannot read \(job.path).part: \(error.localizedDescription)")
+        do { digest = try FileDigest.of(descriptor: descriptor) } catch {
+            throw JobFailure(reason: "cannot read \(name): \(error.localizedDescription)")
         }
         if let etag = job.etag, etag.count == 32, etag != digest.md5 {
-            try? FileManager.default.removeItem(atPath: part)
+            discard()
             throw JobFailure(reason: "the download's MD5 \(digest.md5) differs from storage's ETag \(etag); "
                 + "the partial file was removed")
         }
-        return ManifestEntry(path: job.path, size: status.size, mtimeNs: status.mtimeNs, md5: digest.md5,
+        return ManifestEntry(path: job.path, size: size, mtimeNs: mtimeNs, md5: digest.md5,
                              sha256: digest.sha256, assetId: job.assetId, etag: job.etag, syncedAt: Date())
     }
 
@@ -140,21 +155,15 @@ struct PullRunner {
         return Int64(info.f_bavail) * Int64(info.f_frsize)
     }
 
-    /// Creates the file's parent folders, refusing any that would lead outside the pull folder
-    /// (a symbolic link in the way).
-    private func prepareFolder(for relative: String) throws {
-        let parent = (relative as NSString).deletingLastPathComponent
-        guard !parent.isEmpty else { return }
-        let absolute = folder + "/" + parent
-        do {
-            try FileManager.default.createDirectory(atPath: absolute, withIntermediateDirectories: true)
-        } catch {
-            throw JobFailure(reason: "cannot create the folder \(parent): \(error.localizedDescription)")
+    /// Opens `NAME.part` inside the pull folder (see ``ConfinedFolder/openPart(for:resume:)``): a link on the way
+    /// is refused, a planted `.part` link removed, never followed.
+    private func openPart(for relative: String, in root: ConfinedFolder) throws -> PartFile {
+        do { return try root.openPart(for: relative, resume: true) } catch {
+            throw JobFailure(reason: "\(error.message); not written")
         }
-        let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
-        let resolved = URL(fileURLWithPath: absolute).resolvingSymlinksInPath().path
-        guard resolved == root || resolved.hasPrefix(root + "/") else {
-            throw JobFailure(reason: "the folder \(parent) leads outside \(folder); not written")
-        }
+    }
+
+    private func commit(_ part: PartFile) throws {
+        do { try part.commit() } catch { throw JobFailure(reason: error.message) }
     }
 }

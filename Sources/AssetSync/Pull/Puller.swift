@@ -71,12 +71,15 @@ public struct Puller: Sendable {
         let manifest = try store.manifest()
         let active = try store.activePullJobs()
         var unknownLocal: [PullPlan.Download] = []
+        // Local files are looked at without following links: one on the way counts as no file (the run then
+        // refuses to write through it and says why).
+        let root = try? ConfinedFolder(path: folder, create: false)
         for (path, asset) in newest.values.sorted(by: { $0.path < $1.path }) {
             if let job = active[path], job.assetId == asset.id {
                 plan.resumed.append(path)
                 continue
             }
-            let local = LocalScanner.fileStatus(path: folder + "/" + path)
+            let local = root?.status(of: path)
             if let local, let entry = manifest[path], entry.size == local.size, entry.mtimeNs == local.mtimeNs {
                 if entry.assetId == asset.id {
                     plan.unchanged += 1

@@ -17,6 +17,8 @@ public struct PushOptions: Sendable {
     public var exclude: [String] = []
     /// Bytes per second per upload, if capped.
     public var bandwidthLimit: Int?
+    /// Follow symbolic links whose target stays inside the folder (`--follow-symlinks`).
+    public var followSymlinks = false
 
     public init() {}
 }
@@ -32,7 +34,8 @@ public struct PushPlan: Sendable {
     /// Files found on the server (without a manifest) and recorded as present.
     public var presentRemotely: [String] = []
     public var problems: [ScanProblem] = []
-    public var skippedLinks = 0
+    /// Symbolic links not followed, with why.
+    public var skippedLinks: [ScanProblem] = []
 
     public var bytes: Int64 { uploads.reduce(0) { $0 + $1.size } }
 }
@@ -59,7 +62,7 @@ struct PushPlanner {
     }
 
     func plan() async throws -> PushPlan {
-        try await plan(scan: LocalScanner(root: folder, rules: rules).scan())
+        try await plan(scan: LocalScanner(root: folder, rules: rules, followLinks: options.followSymlinks).scan())
     }
 
     /// Plans from a scan already made (the watcher's, which adds its watches on the way).

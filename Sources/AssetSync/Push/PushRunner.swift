@@ -96,7 +96,7 @@ struct PushRunner {
     private func refreshIfChanged(_ job: inout PushJob, before step: PushStep) throws -> Bool {
         guard step != .verify, PushLifecycle.restartsOnLocalChange(in: job.state) else { return false }
         let path = folder + "/" + job.path
-        guard let now = LocalScanner.fileStatus(path: path) else {
+        guard let now = LocalScanner.fileStatus(path: path, followingLink: options.followSymlinks) else {
             throw JobFailure(reason: "the file disappeared before its upload finished")
         }
         if now.size == job.size && now.mtimeNs == job.mtimeNs { return false }
@@ -160,7 +160,7 @@ struct PushRunner {
         guard etag == job.md5 else {
             // The bytes sent were not those hashed: the file changed during the upload.
             let digest = try? FileDigest.of(path: folder + "/" + job.path)
-            let status = LocalScanner.fileStatus(path: folder + "/" + job.path)
+            let status = LocalScanner.fileStatus(path: folder + "/" + job.path, followingLink: options.followSymlinks)
             guard let digest, let status, digest.md5 != job.md5 || digest.md5 == etag else {
                 throw JobFailure(reason: "storage's ETag \(etag) does not match the file's MD5 \(job.md5)")
             }

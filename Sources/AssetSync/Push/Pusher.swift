@@ -45,7 +45,7 @@ public struct Pusher: Sendable {
         try store.pruneDonePushes()
         let plan = try await plan()
         for problem in plan.problems { reporter.report(.failed(path: problem.path, reason: problem.reason)) }
-        if plan.skippedLinks > 0 { reporter.report(.notice("skipped \(plan.skippedLinks) symbolic link(s)")) }
+        for link in plan.skippedLinks { reporter.report(.notice(Self.skippedLinkNotice(link))) }
         let orphansBefore = try store.orphans().count
         reporter.report(.planned(files: plan.uploads.count + plan.resumed.count, bytes: plan.bytes,
                                  unchanged: plan.unchanged + plan.presentRemotely.count))
@@ -89,6 +89,11 @@ public struct Pusher: Sendable {
     }
 
     static let enqueueBatch = 512
+
+    /// The one notice a skipped link gets.
+    public static func skippedLinkNotice(_ link: ScanProblem) -> String {
+        "skipped \(link.path): \(link.reason)"
+    }
 
     static func describe(_ error: any Error) -> String {
         if let error = error as? CocoaError, error.code == .fileReadNoPermission { return "permission denied" }

@@ -12,9 +12,9 @@ public final class StateStore: Sendable {
     private let lock: FileLock
 
     public static func open(path: String) throws -> StateStore {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try PrivateFiles.makeFolder((path as NSString).deletingLastPathComponent)
         let lock = try FileLock(path: path + ".lock")
+        try PrivateFiles.prepareDatabase(path)
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")

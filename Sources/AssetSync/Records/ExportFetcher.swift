@@ -31,15 +31,16 @@ public enum ExportFetcher {
     /// job's file, so it is started over; retries within this run resume from the bytes already written.
     static func download(client: PixieBrixClient, from link: URL, to path: String,
                          progress: (@Sendable (TransferProgress) -> Void)?) async throws -> Int64 {
-        let part = path + ".part"
-        let response = try await client.download(from: link, to: part, resume: false, progress: progress)
+        let part = try ConfinedFolder.openPart(beside: path, resume: false)
+        let response = try await client.download(from: link, into: part.descriptor, name: path + ".part", resume: false,
+                                                 progress: progress)
         guard response.isSuccess else {
             throw PixieBrixError(kind: .unexpectedStatus, message: "downloading the export: HTTP \(response.status)",
                                  status: response.status)
         }
         try DownloadedFile.verify(part, etag: response.headers["ETag"], what: "the export")
-        try DownloadedFile.commit(part, to: path)
-        return DownloadedFile.size(path)
+        try part.commit()
+        return part.size
     }
 
     /// `<name>.<extension>` with the name reduced to letters, digits, `-`, `_` and `.` (others become `_`).
@@ -55,47 +56,20 @@ public enum ExportFetcher {
 
 /// Small file steps shared by the downloads of exports and archives.
 enum DownloadedFile {
-    static func size(_ path: String) -> Int64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
-    }
-
-    static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0
-    }
-
-    /// Whether a file's MD5 equals storage's `ETag`; true when there is no `ETag` or it is not a plain MD5
+    /// Whether a part's MD5 equals storage's `ETag`; true when there is no `ETag` or it is not a plain MD5
     /// (multipart ETags hold a `-`).
-    static func matches(_ path: String, etag: String?) throws -> Bool {
+    static func matches(_ part: PartFile, etag: String?) throws -> Bool {
         guard let etag else { return true }
         let expected = etag.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased()
         guard expected.count == 32, !expected.contains("-") else { return true }
-        return try FileDigest.md5(path: path) == expected
+        return try part.digest().md5 == expected
     }
 
-    /// Checks a file against storage's `ETag`, deleting it when it does not match.
-    static func verify(_ path: String, etag: String?, what: String) throws {
-        guard try !matches(path, etag: etag) else { return }
-        unlink(path)
+    /// Checks a part against storage's `ETag`, removing it when it does not match.
+    static func verify(_ part: PartFile, etag: String?, what: String) throws {
+        guard try !matches(part, etag: etag) else { return }
+        part.discard()
         throw PixieBrixError(kind: .malformedResponse,
                              message: "\(what): the downloaded bytes do not match storage's ETag; run again to fetch it anew")
-    }
-
-    /// Syncs a complete `.part` file and renames it into place: a file at `path` is always complete.
-    static func commit(_ part: String, to path: String, modified: Date? = nil) throws {
-        let descriptor = open(part, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw OutputFile.error("cannot open \(part)") }
-        let synced = fsync(descriptor) == 0
-        close(descriptor)
-        guard synced else { throw OutputFile.error("cannot sync \(part)") }
-        if let modified {
-            try? FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: part)
-        }
-        guard rename(part, path) == 0 else { throw OutputFile.error("cannot rename \(part) to \(path)") }
-    }
-
-    static func modificationDate(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 }

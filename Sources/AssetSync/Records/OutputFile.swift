@@ -6,6 +6,9 @@ import Glibc
 
 /// Where a command's output goes: standard output, or a file written as `FILE.part` and renamed into place
 /// once complete, so that a failed run never leaves a truncated `FILE`. Writes are buffered.
+///
+/// The part is made inside `FILE`'s folder with ``ConfinedFolder/openPart(for:resume:)``: a link planted as
+/// `FILE.part` is removed, never written through, and the part is 0600 until it takes the umask mode in place.
 public final class OutputFile {
     public enum Target: Sendable, Equatable {
         case standardOutput
@@ -14,6 +17,7 @@ public final class OutputFile {
 
     public let target: Target
     private var descriptor: Int32
+    private let part: PartFile?
     private var buffer: [UInt8] = []
     private static let bufferSize = 1 << 16
     public private(set) var bytesWritten: Int64 = 0
@@ -23,16 +27,15 @@ public final class OutputFile {
         switch target {
         case .standardOutput:
             descriptor = STDOUT_FILENO
+            part = nil
         case .file(let path):
-            descriptor = open(path + ".part", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw OutputFile.error("cannot create \(path).part") }
+            let opened = try ConfinedFolder.openPart(beside: path, resume: false)
+            part = opened
+            descriptor = opened.descriptor
         }
         buffer.reserveCapacity(Self.bufferSize)
     }
 
-    deinit {
-        if case .file = target, descriptor >= 0 { close(descriptor) }
-    }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         if buffer.count + bytes.count > Self.bufferSize { try flush() }
@@ -62,19 +65,16 @@ public final class OutputFile {
     /// Flushes; a file is synced to disk and renamed into place.
     public func commit() throws {
         try flush()
-        guard case .file(let path) = target else { return }
-        guard fsync(descriptor) == 0 else { throw Self.error("cannot sync \(path).part") }
-        close(descriptor)
+        guard let part else { return }
         descriptor = -1
-        guard rename(path + ".part", path) == 0 else { throw Self.error("cannot rename \(path).part to \(path)") }
+        try part.commit()
     }
 
     /// Drops what was written to a file (standard output keeps what it got).
     public func discard() {
-        if case .file(let path) = target, descriptor >= 0 {
-            close(descriptor)
+        if let part, descriptor >= 0 {
             descriptor = -1
-            unlink(path + ".part")
+            part.discard()
         } else {
             try? flush()
         }

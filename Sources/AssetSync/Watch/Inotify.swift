@@ -33,7 +33,7 @@ final class Inotify: Sendable {
 
     /// What a folder's watch reports: everything that can add, complete, move or remove a file.
     static let folderMask: UInt32 = UInt32(bitPattern: IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE
-        | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+        | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
 
     private let descriptor: Int32
     private let wakeRead: Int32

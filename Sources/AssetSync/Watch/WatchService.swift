@@ -325,6 +325,8 @@ public final class WatchService: Sendable {
         private var handledLook: UInt64 = 0
         /// A close was recorded in this batch: a further look is needed to complete it.
         private var needLook = false
+        /// Symbolic links already reported as skipped (each is reported once).
+        private var reportedLinks: Set<String> = []
 
         init(service: WatchService, planner: PushPlanner, scheduler: JobScheduler,
              ready: AsyncStream<ReadyFile>.Continuation) throws {
@@ -387,6 +389,12 @@ public final class WatchService: Sendable {
 
         private mutating func record(_ signal: SettleTracker.Signal, _ path: String) {
             let stamp = signal == .removed ? nil : FileStamp.of(path: service.folder + "/" + path)
+            if signal != .removed, stamp == nil {
+                var info = stat()
+                if lstat(service.folder + "/" + path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+                    noteSkipped([ScanProblem(path: path, reason: "a symbolic link; not followed")])
+                }
+            }
             // Drawn after the stamp: a look numbered above holds every event before the stat.
             let barrier = watcher.inotify.looks + 1
             let decision = tracker.record(signal, path: path, stamp: stamp, now: Date().timeIntervalSince1970,
@@ -431,7 +439,16 @@ public final class WatchService: Sendable {
             defer { self.watcher = watcher }
             let result = try LocalScanner(root: service.folder, rules: rules).scan(under: folder) { try watcher.watch($0) }
             rules = result.rules
+            noteSkipped(result.skippedLinks)
             settle(result.files)
+        }
+
+        /// Reports each link not followed once per run of the service.
+        private mutating func noteSkipped(_ links: [ScanProblem]) {
+            for link in links where reportedLinks.insert(link.path).inserted {
+                logger.info("skipped", metadata: ["path": "\(link.path)", "reason": "\(link.reason)"])
+                service.reporter.report(.notice(Pusher.skippedLinkNotice(link)))
+            }
         }
 
         /// Files found by a scan: complete at once if unchanged for the settle window already.
@@ -460,6 +477,7 @@ public final class WatchService: Sendable {
             }
             self.watcher = watcher
             rules = result.rules
+            noteSkipped(result.skippedLinks)
             try service.store.pruneDonePushes()
             let plan = try await planner.plan(scan: result)
             for problem in plan.problems {

@@ -19,12 +19,20 @@ struct PushCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the plan and change nothing.")
     var dryRun = false
 
+    @Flag(name: [.customShort("L"), .long],
+          help: """
+              Follow symlinks and push the item they point to, under the link's name, when it is inside DIR \
+              (links leading outside DIR are still skipped). Without it every symlink is skipped and reported.
+              """)
+    var followSymlinks = false
+
     func run() async throws {
         try await runCommand {
             try await withClient(global, transfers: upload.transfers) { client, settings in
                 try await requireDatabase(target.database, client: client)
                 let store = try target.openStore(url: settings.url)
-                let options = try upload.pushOptions()
+                var options = try upload.pushOptions()
+                options.followSymlinks = followSymlinks
                 let reporter = Reporters.make(global, verb: "push")
                 let pusher = Pusher(folder: target.absoluteFolder, database: target.database, client: client,
                                     store: store, options: options, reporter: reporter, logger: global.logger)
@@ -49,6 +57,7 @@ struct PushCommand: AsyncParsableCommand {
         for file in plan.uploads { printOut("upload  \(file.path)  (\(file.size) bytes)") }
         for path in plan.resumed { printOut("resume  \(path)") }
         for problem in plan.problems { printError("assets: \(problem.path): \(problem.reason)") }
+        for link in plan.skippedLinks { printError("assets: \(Pusher.skippedLinkNotice(link))") }
         printOut("\(plan.uploads.count) to upload (\(plan.bytes) bytes), \(plan.resumed.count) to resume, "
             + "\(plan.unchanged + plan.presentRemotely.count) unchanged")
     }

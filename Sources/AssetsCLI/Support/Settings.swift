@@ -8,9 +8,10 @@ struct Settings {
     var url: URL
     var token: APIToken?
 
-    static func resolve(_ options: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws -> Settings {
+    static func resolve(_ options: GlobalOptions, environment: [String: String] = ProcessInfo.processInfo.environment,
+                        warn: (String) -> Void = SecretFile.warnOnStandardError) throws -> Settings {
         let profile = try Profile.load(name: options.profile, environment: environment)
+        if profile?.token != nil { SecretFile.checkPrivate(Profile.configPath(environment: environment), what: "config file", warn: warn) }
         let urlText = options.url ?? environment["PIXIEBRIX_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? profile?.url
             ?? defaultURL
         guard let url = URL(string: urlText), url.scheme != nil, url.host != nil else {
@@ -22,6 +23,7 @@ struct Settings {
                 throw CLIError("cannot read the token file \(file)")
             }
             guard let parsed = APIToken(text) else { throw CLIError("the token file \(file) holds no token") }
+            SecretFile.checkPrivate(file, what: "token file", warn: warn)
             token = parsed
         } else if let secret = environment["PIXIEBRIX_TOKEN"] ?? profile?.token {
             guard let parsed = APIToken(secret) else { throw CLIError("PIXIEBRIX_TOKEN is empty or malformed") }

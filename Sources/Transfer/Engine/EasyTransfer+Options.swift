@@ -52,7 +52,7 @@ extension EasyTransfer {
             set(CURLOPT_XFERINFODATA, pointer: opaqueSelf)
             set(CURLOPT_NOPROGRESS, 0)
         }
-        if case .file = request.destination { set(CURLOPT_BUFFERSIZE, Self.downloadBufferSize) }
+        if request.destination.fileName != nil { set(CURLOPT_BUFFERSIZE, Self.downloadBufferSize) }
         if sink.requestedOffset > 0 { set(CURLOPT_RANGE, "\(sink.requestedOffset)-") }
 
         try configureBody(set: set, setOffset: { set($0, offset: $1) }, check: check)

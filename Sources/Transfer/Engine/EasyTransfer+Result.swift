@@ -42,7 +42,7 @@ extension EasyTransfer {
                                  message: "the response body exceeds the limit of \(limit) bytes and was cut off",
                                  url: url, curlCode: Int(code.rawValue))
         case .file(let errno):
-            let path = if case .file(let path, _) = request.destination { path } else { "the destination" }
+            let path = request.destination.fileName ?? "the destination"
             return TransferError(kind: .fileIO, message: "cannot write \(path): \(String(cString: strerror(errno)))",
                                  url: url, curlCode: Int(code.rawValue))
         case .rangeMismatch(let expected, let got):

@@ -83,8 +83,8 @@ final class ResponseSink {
     }
 
     private func decide(status: Int, headers: HTTPHeaders) -> Bool {
-        guard case .file(let path, _) = destination else {
-            if case .memory(let limit) = destination { mode = .memory(limit: limit, failOnOverflow: true) }
+        if case .memory(let limit) = destination {
+            mode = .memory(limit: limit, failOnOverflow: true)
             return true
         }
         guard (200..<300).contains(status) else {
@@ -99,7 +99,16 @@ final class ResponseSink {
                 return false
             }
         }
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        let fd: Int32
+        switch destination {
+        case .memory:
+            return false
+        case .file(let path, _):
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        case .openFile(let descriptor, _, _):
+            // A duplicate shares the caller's file (and offset) but is closed by the sink like an opened one.
+            fd = fcntl(descriptor, F_DUPFD_CLOEXEC, 0)
+        }
         guard fd >= 0 else {
             failure = .file(errno)
             return false
