@@ -11,7 +11,7 @@ struct FormulaSafetyTests {
     @Test("the merger defuses formula cells of a page copied from a server that does not")
     func mergerDefusesServerCells() throws {
         let merger = try CSVPageMerger()
-        let page = "id,created_at,=cmd\r\na,t,=HYPERLINK(\"http://evil\")\r\nb,t,-5\r\nc,t,@SUM(A1)\r\n"
+        let page = "id,created_at,=cmd\r\na,t,\"=HYPERLINK(\"\"http://evil\"\")\"\r\nb,t,-5\r\nc,t,@SUM(A1)\r\n"
         #expect(try merger.add(Data(page.utf8)) == 3)
         #expect(try merger.add(Data("id,created_at,=cmd\r\nd,t,\"\tx\"\r\n".utf8)) == 1)
         let path = NSTemporaryDirectory() + "formula-\(UUID().uuidString).csv"
