@@ -27,38 +27,32 @@ struct HostileServerCLITests {
         }.map(\.value)
     }
 
+    /// Runs `assets ls` against a local server that answers every API request `429` with `Retry-After: seconds`.
+    func listThrottled(retryAfter seconds: String, extra: [String] = []) async throws -> CLI.Outcome {
+        try await withFixture(faults: "rate429=1,retry_after=\(seconds)") { fixture in
+            try await CLI.run(["ls", "--database", fixture.database, "--url", fixture.server.url.absoluteString] + extra,
+                              environment: ["PIXIEBRIX_TOKEN": fixture.server.token])
+        }
+    }
+
     @Test("Retry-After: 2^63-1 makes the command fail at once with the server's demand, without a crash")
     func retryAfterMaxInt64() async throws {
-        try await withFakeServer(status: 429, headers: ["Retry-After": "9223372036854775807"],
-                                 body: #"{"detail": "Request was throttled."}"#) { server in
-            let outcome = try await CLI.run(["ls", "--database", UUID().uuidString.lowercased(), "--url",
-                                             server.url.absoluteString], environment: ["PIXIEBRIX_TOKEN": "t"])
-            #expect(!outcome.signalled)
-            #expect(outcome.status == 1)
-            #expect(outcome.stderr.contains("Retry-After: 9223372036854775807"))
-            #expect(outcome.stderr.contains("--max-retry-wait"))
-            #expect(server.requests == 1)
-        }
+        let outcome = try await listThrottled(retryAfter: "9223372036854775807")
+        #expect(!outcome.signalled)
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("Retry-After: 9223372036854775807"))
+        #expect(outcome.stderr.contains("--max-retry-wait"))
     }
 
     @Test("Retry-After of 11 minutes exceeds the default 10-minute cap; --max-retry-wait 0 refuses even 1 s")
     func retryAfterElevenMinutes() async throws {
-        try await withFakeServer(status: 429, headers: ["Retry-After": "660"], body: "{}") { server in
-            let outcome = try await CLI.run(["ls", "--database", UUID().uuidString.lowercased(), "--url",
-                                             server.url.absoluteString], environment: ["PIXIEBRIX_TOKEN": "t"])
-            #expect(!outcome.signalled)
-            #expect(outcome.status == 1)
-            #expect(outcome.stderr.contains("wait 660 s"))
-            #expect(server.requests == 1)
-        }
-        try await withFakeServer(status: 503, headers: ["Retry-After": "1"], body: "{}") { server in
-            let outcome = try await CLI.run(["ls", "--database", UUID().uuidString.lowercased(), "--url",
-                                             server.url.absoluteString, "--max-retry-wait", "0"],
-                                            environment: ["PIXIEBRIX_TOKEN": "t"])
-            #expect(outcome.status == 1)
-            #expect(outcome.stderr.contains("more than the 0 s"))
-            #expect(server.requests == 1)
-        }
+        let outcome = try await listThrottled(retryAfter: "660")
+        #expect(!outcome.signalled)
+        #expect(outcome.status == 1)
+        #expect(outcome.stderr.contains("wait 660 s"))
+        let strict = try await listThrottled(retryAfter: "1", extra: ["--max-retry-wait", "0"])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.contains("more than the 0 s"))
         let invalid = try await CLI.run(["ls", "--database", UUID().uuidString.lowercased(), "--max-retry-wait", "soon"],
                                         environment: ["PIXIEBRIX_TOKEN": "t"])
         #expect(invalid.status == 2)

@@ -1,5 +1,4 @@
 import Foundation
-import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -27,17 +26,15 @@ public final class FakeServer: Sendable {
     }
 }
 
-public func withFakeServer<R: Sendable>(status: Int, contentType: String = "application/json",
-                                        headers extra: [String: String] = [:], body: String,
+public func withFakeServer<R: Sendable>(status: Int, contentType: String = "application/json", body: String,
                                         _ run: (FakeServer) async throws -> R) async throws -> R {
     let counter = FakeServer.Counter()
     let router = Router()
     let responseStatus = HTTPResponse.Status(code: status)
-    var headers: HTTPFields = [.contentType: contentType]
-    for (name, value) in extra { if let name = HTTPField.Name(name) { headers[name] = value } }
-    router.on("**", method: .get) { [headers] _, _ -> Response in
+    router.on("**", method: .get) { _, _ -> Response in
         counter.increment()
-        return Response(status: responseStatus, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+        return Response(status: responseStatus, headers: [.contentType: contentType],
+                        body: .init(byteBuffer: ByteBuffer(string: body)))
     }
     let ports = AsyncStream<Int>.makeStream()
     let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
