@@ -113,9 +113,11 @@ struct HostileServerCLITests {
             #expect((plan.stdout + plan.stderr).contains("bidi-\\u202etxt.exe"))
             #expect((plan.stdout + plan.stderr).contains("esc-"))
 
-            let run = try await CLI.run(arguments, environment: environment)
+            let run = try await CLI.run(arguments + ["--verbose"], environment: environment)
             #expect(!run.signalled)
             #expect(Self.unsafeScalars(run.stdout + run.stderr).isEmpty)
+            // The refusal of a name with C0 controls names it, escaped.
+            #expect(run.stderr.contains("assets: esc-\\u001b[2J-clear.txt: unsafe remote filename"), "\(run.stderr)")
         }
     }
 
