@@ -56,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await AssetServer.run(configuration, logger: logger) { server in
                 let banner = """
-                    assets serve: listening on \(server.url.absoluteString)
+                    assets serve: listening on \(server.url.absoluteString)\(server.linkBase == server.url.absoluteString ? "" : ", links to \(server.linkBase)")
                     token: \(server.token)
                     organization: \(server.organizationID)
                     data: \(directory)
