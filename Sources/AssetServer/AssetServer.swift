@@ -86,11 +86,16 @@ public enum AssetServer {
             responder: ServerResponder(state: state),
             // A connection that sends nothing for two minutes (while idle or sending a request) is closed.
             server: .http1(
-                configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()], idleTimeout: .minutes(2))),
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        ConnectionLimitHandler(counter: state.connections), ExpectContinueHandler(),
+                    ], idleTimeout: .minutes(2))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
             services: [NightlyArchiving(state: state)],
             onServerRunning: { channel in
-                started.continuation.yield(channel.localAddress?.port ?? configuration.port)
+                let port = channel.localAddress?.port ?? configuration.port
+                state.listening(host: configuration.host, port: port)
+                started.continuation.yield(port)
                 started.continuation.finish()
             },
             logger: logger
@@ -102,6 +107,7 @@ public enum AssetServer {
     {
         let host = configuration.host.contains(":") ? "[\(configuration.host)]" : configuration.host
         return RunningAssetServer(
-            url: URL(string: "http://\(host):\(port)")!, token: state.mainToken, organizationID: state.organizationID)
+            url: URL(string: "http://\(host):\(port)")!, token: state.mainToken, organizationID: state.organizationID,
+            linkBase: state.linkBase)
     }
 }

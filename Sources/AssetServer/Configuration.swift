@@ -14,6 +14,10 @@ public struct AssetServerConfiguration: Sendable {
     public var faults: String?
     /// Request size limits.
     public var limits = Limits()
+    /// The base URL put in links (asset `download_url`, presigned URLs, `Link` headers, `Location`), e.g.
+    /// `https://assets.example.org` behind a proxy; nil means the listening address (`127.0.0.1` for a
+    /// wildcard address). Never the request's `Host` header: a client could point links anywhere with it.
+    public var publicURL: String?
 
     public struct Limits: Sendable {
         /// Largest JSON body of an API request.
@@ -24,6 +28,13 @@ public struct AssetServerConfiguration: Sendable {
         public var maxUploadSize: Int64 = 5 << 30
         /// Live records a database keeps before archiving moves its oldest dates out (the vendor's 500,000).
         public var maxLiveRecords = 500_000
+        /// Largest XLSX export: a zip without zip64 addresses 4 GiB - 1 bytes (lowered in tests).
+        public var maxXLSXBytes = UInt64(UInt32.max)
+        /// Connections served at once; more are closed as soon as they open.
+        public var maxConnections = 512
+        /// A request body must bring at least `minBodyBytes` every `bodyWindow`, or it is refused (`408`).
+        public var minBodyBytes = 1024
+        public var bodyWindow: Duration = .seconds(60)
 
         public init() {}
     }
@@ -48,4 +59,6 @@ public struct RunningAssetServer: Sendable {
     public let token: String
     /// The lower-case UUID of the server's one organization.
     public let organizationID: String
+    /// What links in answers start with (`--public-url`, or the listening address).
+    public let linkBase: String
 }

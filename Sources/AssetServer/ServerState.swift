@@ -13,6 +13,8 @@ final class ServerState: Sendable {
     let limits: AssetServerConfiguration.Limits
     let exports: ExportRunner
     let logger: Logger
+    let connections: ConnectionCounter
+    private let links: LinkBase
 
     init(configuration: AssetServerConfiguration, logger: Logger) throws {
         let spec = try FaultSpec(parsing: configuration.faults ?? "")
@@ -25,7 +27,28 @@ final class ServerState: Sendable {
         limits = configuration.limits
         self.logger = logger
         exports = ExportRunner()
+        connections = ConnectionCounter(limit: configuration.limits.maxConnections)
+        links = LinkBase(configured: configuration.publicURL)
         try store.failInterruptedExports()
+    }
+
+    /// `scheme://host:port` that links start with: `--public-url`, or the address the server listens on.
+    var linkBase: String { links.value }
+
+    /// Fixes ``linkBase`` once the port is known (before the first request is accepted).
+    func listening(host: String, port: Int) {
+        links.set(links.configured ?? Self.listeningBase(host: host, port: port))
+    }
+
+    /// `http://host:port` for a listening address; a wildcard address is reached through loopback.
+    static func listeningBase(host: String, port: Int) -> String {
+        let reachable = switch host {
+        case "0.0.0.0", "": "127.0.0.1"
+        case "::", "[::]": "::1"
+        default: host
+        }
+        let bracketed = reachable.contains(":") && !reachable.hasPrefix("[") ? "[\(reachable)]" : reachable
+        return "http://\(bracketed):\(port)"
     }
 }
 
@@ -92,4 +115,24 @@ extension APIError {
         error.headers[.pbWWWAuthenticate] = "Token"
         return error
     }
+}
+
+/// The base of links, known once the server listens.
+final class LinkBase: @unchecked Sendable {
+    // NSLock guards `base`, set once before the first request and read by every request after.
+    private let lock = NSLock()
+    private var base = "http://127.0.0.1"
+    /// `--public-url` without trailing slashes.
+    let configured: String?
+
+    init(configured: String?) {
+        self.configured = configured.map { url in
+            var trimmed = url
+            while trimmed.hasSuffix("/") { trimmed.removeLast() }
+            return trimmed
+        }
+    }
+
+    var value: String { lock.withLock { base } }
+    func set(_ value: String) { lock.withLock { base = value } }
 }

@@ -46,7 +46,10 @@ extension AssetsCommand {
             let code = exitCode(for: error)
             if code == .validationFailure {
                 let message = fullMessage(for: error)
-                if !message.isEmpty { printError(message) }
+                // Usage text is ours and spans lines: each line is printed (and escaped) on its own.
+                if !message.isEmpty {
+                    for line in message.split(separator: "\n", omittingEmptySubsequences: false) { printError(String(line)) }
+                }
                 Glibc.exit(2)
             }
             self.exit(withError: error)

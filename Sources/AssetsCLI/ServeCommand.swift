@@ -26,11 +26,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "API token to accept (default: the one saved in the data folder).")
     var token: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The base URL links in answers start with, when clients reach the server by another address (a proxy); "
+            + "default: the listening address. Never taken from a request's Host header.", valueName: "url"))
+    var publicURL: String?
+
     @Option(name: .long, help: "Fault injection, e.g. rate429=0.05,rate500=0.02,reset=0.01,latency=20ms,seed=7.")
     var faults: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
+        if let publicURL {
+            guard let url = URL(string: publicURL), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host?.isEmpty == false, url.query == nil
+            else { throw ValidationError("--public-url must be an http(s)://host[:port][/path] URL.") }
+        }
         if let token, token.isEmpty || token.contains(where: \.isWhitespace) {
             throw ValidationError("--token must be non-empty and without spaces.")
         }
@@ -38,14 +48,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let directory = data ?? Self.defaultDataDirectory()
-        let configuration = AssetServerConfiguration(
+        var configuration = AssetServerConfiguration(
             dataDirectory: directory, host: host, port: port, token: token, faults: faults)
-        var logger = Logger(label: "assets.serve", factory: { label in StreamLogHandler.standardError(label: label) })
+        configuration.publicURL = publicURL
+        var logger = Logger(label: "assets.serve", factory: { TerminalSafeLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
         do {
             try await AssetServer.run(configuration, logger: logger) { server in
                 let banner = """
-                    assets serve: listening on \(server.url.absoluteString)
+                    assets serve: listening on \(server.url.absoluteString)\(server.linkBase == server.url.absoluteString ? "" : ", links to \(server.linkBase)")
                     token: \(server.token)
                     organization: \(server.organizationID)
                     data: \(directory)
@@ -54,7 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(banner.utf8))
             }
         } catch {
-            FileHandle.standardError.write(Data("assets serve: \(error)\n".utf8))
+            printError("assets serve: \(error)")
             throw ExitCode.failure
         }
     }

@@ -102,10 +102,12 @@ extension PixieBrixClient {
     /// Downloads a storage URL into `path`, resuming from the bytes already there.
     ///
     /// - Returns: the response: `200` (started over), `206` (appended) or `416` (nothing left to fetch).
-    public func download(from url: URL, to path: String, resume: Bool = true,
+    /// - Parameter expectedSize: the object's size when known beforehand: a longer body is cut off with an error.
+    public func download(from url: URL, to path: String, resume: Bool = true, expectedSize: Int64? = nil,
                          progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> HTTPResponse {
-        let request = HTTPRequest(method: .get, url: url, destination: .file(path: path, resume: resume), retry: .default,
+        var request = HTTPRequest(method: .get, url: url, destination: .file(path: path, resume: resume), retry: .default,
                                   progress: progress)
+        request.expectedSize = expectedSize
         let what = "downloading \((url.path as NSString).lastPathComponent)"
         let response = try await storage(request, doing: what)
         guard response.isSuccess || response.status == 416 else { throw PixieBrixError.from(response, doing: what) }

@@ -11,10 +11,17 @@ public final class PixieBrixClient: Sendable {
     let token: APIToken?
     let engine: TransferEngine
     let logger: Logger
+    /// How long one API call (not a file transfer) may take in all, retries excluded.
+    public let requestTimeout: Duration
+
+    /// The default ``requestTimeout``: long enough for a 16 MiB page on a slow link, short enough that
+    /// a server that answers nothing cannot hold a command forever.
+    public static let defaultRequestTimeout: Duration = .seconds(300)
 
     /// - Throws: ``PixieBrixError`` `.insecureURL` for plain http to a host that is not loopback
     ///   unless `allowInsecure`, `.invalidRequest` for a URL that is not http(s).
     public init(baseURL: URL, token: APIToken?, engine: TransferEngine, allowInsecure: Bool = false,
+                requestTimeout: Duration = PixieBrixClient.defaultRequestTimeout,
                 logger: Logger = .silent("assets.api")) throws {
         guard let scheme = baseURL.scheme?.lowercased(), ["http", "https"].contains(scheme), let host = baseURL.host,
               !host.isEmpty
@@ -30,12 +37,14 @@ public final class PixieBrixClient: Sendable {
         self.baseURL = URL(string: trimmed)!
         self.token = token
         self.engine = engine
+        self.requestTimeout = requestTimeout
         self.logger = logger
     }
 
+    /// Whether `host` is this machine: an IPv4 address in 127.0.0.0/8, the IPv6 address ::1, or the
+    /// name `localhost`. An address, not a prefix: `127.0.0.1.example.com` is a name on the internet.
     static func isLoopback(_ host: String) -> Bool {
-        let host = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host.hasPrefix("127.") || host == "::1"
+        LoopbackHost.isLoopback(host)
     }
 
     // MARK: Requests to the API host
@@ -84,7 +93,8 @@ public final class PixieBrixClient: Sendable {
             headers.add(name: "Content-Type", value: "application/json")
             requestBody = .data(body)
         }
-        var request = HTTPRequest(method: method, url: url, headers: headers, body: requestBody, retry: retry)
+        var request = HTTPRequest(method: method, url: url, headers: headers, body: requestBody, retry: retry,
+                                  timeout: requestTimeout)
         if let destination { request.destination = destination }
         let response: HTTPResponse
         do {

@@ -70,6 +70,9 @@ public struct PixieBrixError: Error, Sendable, CustomStringConvertible {
             return PixieBrixError(kind: .cancelled, message: "\(what) was cancelled", transferError: error)
         case .fileIO:
             return PixieBrixError(kind: .localFile, message: "\(what) failed: \(error)", transferError: error)
+        case .retryAfterTooLong:
+            return PixieBrixError(kind: .throttled, message: "\(what) failed: \(error)", status: error.response?.status,
+                                  transferError: error)
         case .httpStatus where error.response != nil:
             return from(error.response!, doing: what)
         case .responseTooLarge, .invalidRequest, .other, .unsupportedProtocol, .httpStatus:

@@ -133,6 +133,10 @@ public struct HTTPRequest: Sendable {
     public var bandwidthLimit: Int?
     /// Called from the engine's thread with bytes done and expected; keep it cheap.
     public var progress: (@Sendable (TransferProgress) -> Void)?
+    /// For a file destination: the object's size when it is known beforehand (a listed size). A body
+    /// that would make the file longer is cut off with ``TransferError/Kind/responseTooLarge(limit:)``,
+    /// as is one longer than its own `Content-Length` or `Content-Range` total.
+    public var expectedSize: Int64?
 
     public init(
         method: HTTPMethod = .get,

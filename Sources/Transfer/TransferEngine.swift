@@ -18,10 +18,15 @@ public final class TransferEngine: Sendable {
         /// Open connections at most to one host (HTTP/2 multiplexes streams over fewer).
         public var maxConnectionsPerHost: Int = 16
         public var connectTimeout: Duration = .seconds(15)
-        /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTime` fails as stalled.
-        /// libcurl counts `lowSpeedTime` in whole seconds (rounded up, at least 1).
-        public var lowSpeedLimit: Int = 1
-        public var lowSpeedTime: Duration = .seconds(30)
+        /// A transfer slower than `lowSpeedLimit` bytes/s for `lowSpeedTime` fails as stalled (transient,
+        /// so retried): a server that trickles cannot hold a transfer forever.
+        /// libcurl counts `lowSpeedTime` in whole seconds (rounded up, at least 1). A request with a
+        /// bandwidth limit below twice `lowSpeedLimit` is judged against half its own limit instead.
+        public var lowSpeedLimit: Int = 1024
+        public var lowSpeedTime: Duration = .seconds(60)
+        /// The longest `Retry-After` the engine waits for: a longer demand fails the request at once
+        /// (``TransferError/Kind/retryAfterTooLong(seconds:)``) instead of sleeping on the server's word.
+        public var maxRetryWait: Duration = .seconds(600)
         /// Prefer HTTP/2 over TLS where the server offers it, and multiplex.
         public var http2: Bool = true
         public var userAgent: String = "assets/0.1 libcurl"
@@ -46,7 +51,7 @@ public final class TransferEngine: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.loop = CurlMultiLoop(configuration: configuration)
-        self.throttle = HostThrottle(ceiling: configuration.maxRequestsPerHost)
+        self.throttle = HostThrottle(ceiling: configuration.maxRequestsPerHost, maxPause: configuration.maxRetryWait)
     }
 
     deinit {
@@ -77,7 +82,11 @@ public final class TransferEngine: Sendable {
                     response.attempts = attempt
                     return response
                 }
-                retryAfter = RetryAfter.parse(response.headers["Retry-After"])
+                let demand = RetryAfter.demand(response.headers["Retry-After"])
+                if let demand, demand.exceeds(configuration.maxRetryWait) {
+                    throw TransferError.retryAfterTooLong(demand, cap: configuration.maxRetryWait, response: response)
+                }
+                retryAfter = demand?.duration
             case .failure(let error):
                 guard attempt < policy.maxAttempts, policy.retries(error) else { throw error }
                 retryAfter = nil

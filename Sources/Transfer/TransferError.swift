@@ -16,8 +16,10 @@ public struct TransferError: Error, Sendable, CustomStringConvertible {
         case connectionLost
         /// The server answered with a non-success status (see ``TransferError/response``).
         case httpStatus(Int)
-        /// A body held in memory exceeded its cap.
+        /// A body held in memory exceeded its cap, or a download went past its announced or expected size.
         case responseTooLarge(limit: Int)
+        /// The server asked (with `Retry-After`) for a longer wait than the engine's `maxRetryWait`.
+        case retryAfterTooLong(seconds: Int64)
         /// A URL (or a redirect) used a scheme other than http or https.
         case unsupportedProtocol
         /// Reading the upload or writing the download failed on the local disk.
@@ -54,12 +56,21 @@ public struct TransferError: Error, Sendable, CustomStringConvertible {
                              url: response.url, response: response)
     }
 
+    /// A retryable answer whose `Retry-After` asks for more than `cap`: the request fails now, naming the demand.
+    static func retryAfterTooLong(_ demand: RetryAfter.Demand, cap: Duration, response: HTTPResponse) -> TransferError {
+        TransferError(kind: .retryAfterTooLong(seconds: demand.seconds),
+                      message: "HTTP \(response.status): the server asks to wait \(demand.seconds) s before trying again "
+                          + "(Retry-After: \(demand.text)), more than the \(cap.components.seconds) s this client waits at most "
+                          + "(--max-retry-wait)",
+                      url: response.url, response: response)
+    }
+
     /// Whether the same request may succeed later: connection trouble, stalls, `429`, `502`-`504`.
     public var isTransient: Bool {
         switch kind {
         case .dns, .connect, .timeout, .stalled, .connectionLost: return true
         case .httpStatus(let status): return RetryPolicy.transientStatuses.contains(status)
-        case .tls, .responseTooLarge, .unsupportedProtocol, .fileIO, .cancelled, .invalidRequest, .other: return false
+        case .tls, .retryAfterTooLong, .responseTooLarge, .unsupportedProtocol, .fileIO, .cancelled, .invalidRequest, .other: return false
         }
     }
 

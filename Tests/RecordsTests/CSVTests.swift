@@ -26,7 +26,8 @@ struct CSVTests {
         [" leading and trailing ", "", "crlf\r\nend", "", "", "", "", ""],
         ["ünïcödé, 日本語", "", "", "42", "true", #"{"k":"v, w"}"#, "", ""],
         ["", "", "", "", "", "", "", ""],
-        ["\"\"", "\r", "", "", "", "", "", ""],
+        // A cell that starts with CR is written with a leading ' so that spreadsheets do not run it.
+        ["\"\"", "'\r", "", "", "", "", "", ""],
         ["", "", "", "", "", "", "", "only here"],
     ]
 

@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// Routes: `/echo` (any method), `/upload` (hashes a streamed body), `/multipart` (parses a form),
 /// `/blob/:size` (deterministic bytes with `Range`; `?cut=N` drops the connection after N bytes of a
 /// non-range request; `?norange=1` ignores `Range`), `/stream` (slow endless body), `/stall`
-/// (a trickle), `/hostile` (an endless body), `/redirect?to=`, `/retry-after?key=&value=&times=`,
+/// (a trickle), `/trickle` (1 byte a second), `/overlong?declare=&send=` (a body longer than its
+/// `Content-Length`), `/hostile` (an endless body), `/redirect?to=`, `/retry-after?key=&value=&times=`,
 /// `/status/:code`, `/slow?ms=` (counts requests in flight).
 final class TestHTTPServer: Sendable {
     let port: Int
@@ -238,6 +239,30 @@ private func addRoutes(to router: Router<TestRequestContext>, record: ServerReco
                 try await writer.write(ByteBuffer(string: "x"))
                 try await Task.sleep(for: .milliseconds(250))
             }
+            try await writer.finish(nil)
+        })
+    }
+
+    router.get("/trickle") { request, _ in
+        _ = record.hit(query(request, "key") ?? "trickle")
+        return Response(status: .ok, headers: [.contentType: "application/octet-stream"], body: ResponseBody { writer in
+            // One byte a second, for a minute at most: a peer that never quite stops.
+            for _ in 0..<60 {
+                try await writer.write(ByteBuffer(string: "x"))
+                try await Task.sleep(for: .seconds(1))
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    router.get("/overlong") { request, _ in
+        // Announces `declare` bytes and sends `send`: more than it said.
+        let declared = query(request, "declare").flatMap { Int($0) } ?? 1000
+        let sent = query(request, "send").flatMap { Int($0) } ?? 5000
+        var headers: HTTPFields = [.contentType: "application/octet-stream"]
+        headers[.contentLength] = String(declared)
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(repeating: 0x6F, count: sent))
             try await writer.finish(nil)
         })
     }

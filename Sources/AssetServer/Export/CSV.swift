@@ -1,10 +1,26 @@
-/// RFC 4180 text: CRLF line ends, fields quoted when they hold a comma, a quote or a line break.
+/// RFC 4180 text: CRLF line ends, fields quoted when they hold a comma, a quote or a line break, and
+/// cells a spreadsheet would run as formulas defused.
 enum CSV {
     static func field(_ text: String) -> String {
+        let text = formulaSafe(text)
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else {
             return text
         }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// OWASP's rule for CSV injection: text starting with `=`, `+`, `-`, `@`, a tab or a carriage return
+    /// gets a leading `'`. Plain numbers (`-5`, `+1.5e3`) compute nothing and stay as they are; the client's
+    /// `PixieBrix.CSV.formulaSafe` applies the same rule to what it writes.
+    static func formulaSafe(_ text: String) -> String {
+        guard let first = text.utf8.first, [0x3D, 0x2B, 0x2D, 0x40, 0x09, 0x0D].contains(first),
+            !isPlainNumber(text)
+        else { return text }
+        return "'" + text
+    }
+
+    static func isPlainNumber(_ text: String) -> Bool {
+        text.wholeMatch(of: /[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?/) != nil
     }
 
     static func line(_ fields: [String]) -> String { fields.map(field).joined(separator: ",") + "\r\n" }

@@ -92,7 +92,7 @@ enum Exporter {
                     try workbook.addRow(
                         [.string(record.id), .string(Timestamp.iso(record.createdAt))] + names.map { data[$0] })
                 }
-                try workbook.finish(into: output)
+                try workbook.finish(into: output, maxBytes: state.limits.maxXLSXBytes)
             }
             let md5 = try output.finish()
             let key = "exports/\(jobID)/\(fileName(request))"
@@ -100,6 +100,11 @@ enum Exporter {
                 temporaryPath: output.path, key: key, size: output.size, md5: md5,
                 contentType: request.mediaType.contentType, now: state.clock.now)
             try store.finishExportJob(jobID, key: key, errorMessage: nil)
+        } catch let error as ZipWriter.TooLarge {
+            try? store.finishExportJob(
+                jobID, key: nil,
+                errorMessage: "The export is larger than \(error.limit) bytes, the most an .xlsx file can hold; "
+                    + "export as text/csv or application/json, or narrow the filters.")
         } catch {
             state.logger.error("export failed", metadata: ["job": "\(jobID)", "error": "\(error)"])
             try? store.finishExportJob(jobID, key: nil, errorMessage: "The export failed.")

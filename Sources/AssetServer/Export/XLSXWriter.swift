@@ -30,11 +30,13 @@ final class XLSXWriter {
     }
 
     /// Writes the workbook to `output` and deletes the sheet's temporary file.
-    func finish(into output: HashingFileWriter) throws {
+    /// - Parameter maxBytes: the largest workbook to write (a zip without zip64 holds 4 GiB - 1).
+    /// - Throws: ``ZipWriter/TooLarge`` past it.
+    func finish(into output: HashingFileWriter, maxBytes: UInt64 = UInt64(UInt32.max)) throws {
         try sheet.append("</sheetData></worksheet>")
         _ = try sheet.finish()
         defer { sheet.discard() }
-        var zip = ZipWriter(output: output)
+        var zip = ZipWriter(output: output, maxBytes: maxBytes)
         try zip.add(name: "[Content_Types].xml", bytes: Array(Self.contentTypes.utf8))
         try zip.add(name: "_rels/.rels", bytes: Array(Self.rootRelationships.utf8))
         try zip.add(name: "xl/workbook.xml", bytes: Array(Self.workbook.utf8))

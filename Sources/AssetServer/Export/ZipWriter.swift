@@ -1,8 +1,16 @@
 import Foundation
 
 /// A zip archive of stored (uncompressed) entries, which is all an .xlsx container needs.
-/// Entries above 4 GiB (zip64) are out of scope.
+///
+/// Without zip64, sizes and offsets are 32-bit: an archive that would pass `maxBytes` (4 GiB - 1 by
+/// default) throws ``TooLarge`` before a byte of the entry that would not fit is written.
 struct ZipWriter {
+    /// The archive would exceed what a zip without zip64 can address.
+    struct TooLarge: Error, CustomStringConvertible {
+        var limit: UInt64
+        var description: String { "the archive would exceed \(limit) bytes, the limit of a zip file without zip64" }
+    }
+
     private struct Entry {
         var name: [UInt8]
         var crc: UInt32
@@ -11,20 +19,35 @@ struct ZipWriter {
     }
 
     private let output: HashingFileWriter
+    private let maxBytes: UInt64
     private var entries: [Entry] = []
     private var offset: UInt32 = 0
 
-    init(output: HashingFileWriter) { self.output = output }
+    init(output: HashingFileWriter, maxBytes: UInt64 = UInt64(UInt32.max)) {
+        self.output = output
+        self.maxBytes = min(maxBytes, UInt64(UInt32.max))
+    }
+
+    /// Checks that an entry of `size` bytes named `name`, and the central directory after it, still fit.
+    private func reserve(name: String, size: Int64) throws -> UInt32 {
+        let nameLength = UInt64(name.utf8.count)
+        guard size >= 0, nameLength <= UInt64(UInt16.max) else { throw TooLarge(limit: maxBytes) }
+        // What the directory will need: 46 bytes and the name per entry, 22 bytes at the end.
+        let directory = entries.reduce(UInt64(22)) { $0 + 46 + UInt64($1.name.count) } + 46 + nameLength
+        let end = UInt64(offset) + 30 + nameLength + UInt64(size) + directory
+        guard end <= maxBytes, entries.count < Int(UInt16.max) else { throw TooLarge(limit: maxBytes) }
+        return UInt32(size)
+    }
 
     mutating func add(name: String, bytes: [UInt8]) throws {
-        try writeHeader(name: name, crc: CRC32.of(bytes), size: UInt32(bytes.count))
+        try writeHeader(name: name, crc: CRC32.of(bytes), size: try reserve(name: name, size: Int64(bytes.count)))
         try output.append(bytes: bytes)
         offset += UInt32(bytes.count)
     }
 
     /// Adds the contents of a finished file whose CRC-32 and size are known.
     mutating func add(name: String, file path: String, crc: UInt32, size: Int64) throws {
-        try writeHeader(name: name, crc: crc, size: UInt32(size))
+        try writeHeader(name: name, crc: crc, size: try reserve(name: name, size: size))
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         defer { close(descriptor) }
@@ -35,6 +58,8 @@ struct ZipWriter {
             if count == 0 { break }
             try chunk.withUnsafeBytes { try output.write(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
         }
+        // The file may have grown since its size was taken: the header would then lie.
+        guard UInt64(offset) + UInt64(size) <= maxBytes else { throw TooLarge(limit: maxBytes) }
         offset += UInt32(size)
     }
 

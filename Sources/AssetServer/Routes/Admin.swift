@@ -29,7 +29,7 @@ extension ServerResponder {
         let now = state.clock.now
         switch action {
         case .records:
-            let body = try await RequestBodyReader.jsonObject(request, allowed: ["database", "records"], limit: limit)
+            let body = try await RequestBodyReader.jsonObject(request, allowed: ["database", "records"], limit: limit, pace: BodyPace(state.limits))
             let database = try adminDatabase(body["database"])
             guard case .array(let items)? = body["records"] else {
                 throw APIError.field("records", "Expected a list of records.")
@@ -50,7 +50,7 @@ extension ServerResponder {
             return (.created, .object(["records": .int(count)]))
         case .archive:
             let body = try await RequestBodyReader.jsonObject(
-                request, allowed: ["database", "before_date", "max_records"], limit: limit)
+                request, allowed: ["database", "before_date", "max_records"], limit: limit, pace: BodyPace(state.limits))
             let database = try adminDatabase(body["database"])
             let selection: Archiver.Selection
             switch (body["before_date"], body["max_records"]) {
@@ -79,14 +79,18 @@ extension ServerResponder {
                 ])
             )
         case .clock:
-            let body = try await RequestBodyReader.jsonObject(request, allowed: ["advance"], limit: limit)
+            let body = try await RequestBodyReader.jsonObject(request, allowed: ["advance"], limit: limit, pace: BodyPace(state.limits))
             guard case .number(let text)? = body["advance"], let seconds = Double(text) else {
                 throw APIError.field("advance", "A number of seconds is required.")
             }
-            state.clock.advance(seconds: seconds)
+            guard state.clock.advance(seconds: seconds) else {
+                throw APIError.field(
+                    "advance",
+                    "Ensure the clock stays within \(Int(ServerClock.maxOffsetSeconds)) seconds (100 years) of the real time.")
+            }
             return (.ok, .object(["now": .string(Timestamp.iso(state.clock.now))]))
         case .faults:
-            let body = try await RequestBodyReader.jsonObject(request, allowed: ["spec"], limit: limit)
+            let body = try await RequestBodyReader.jsonObject(request, allowed: ["spec"], limit: limit, pace: BodyPace(state.limits))
             guard let spec = body["spec"]?.stringValue else { throw APIError.field("spec", "A string is required.") }
             do {
                 state.faults.replace(try FaultSpec(parsing: spec))
@@ -95,7 +99,7 @@ extension ServerResponder {
             }
             return (.ok, .object(["spec": .string(spec)]))
         case .tokens:
-            _ = try await RequestBodyReader.jsonObject(request, allowed: [], limit: limit)
+            _ = try await RequestBodyReader.jsonObject(request, allowed: [], limit: limit, pace: BodyPace(state.limits))
             let token = Identifier.randomHex(bytes: 20)
             _ = try state.store.addToken(digest: ServerState.digest(token), now: now)
             return (.created, .object(["token": .string(token)]))

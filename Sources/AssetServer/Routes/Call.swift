@@ -9,7 +9,7 @@ struct Call: Sendable {
     let principal: Principal
     let negotiation: Negotiation
     let query: Query
-    /// `http://host:port` as the client addressed the server, for absolute links.
+    /// `http://host:port` of the server (configured or listening, not the request's `Host`), for absolute links.
     let baseURL: String
 
     var store: Store { state.store }
@@ -37,16 +37,23 @@ struct Call: Sendable {
 
     /// The JSON object in the body, checked as DRF's parser and a strict serializer check it.
     func bodyObject(allowed: Set<String>, limit: Int? = nil) async throws -> [JSONValue.Member] {
-        try await RequestBodyReader.jsonObject(request, allowed: allowed, limit: limit ?? state.limits.maxJSONBody)
+        try await RequestBodyReader.jsonObject(
+            request, allowed: allowed, limit: limit ?? state.limits.maxJSONBody, pace: BodyPace(state.limits))
     }
 }
 
 enum RequestBodyReader {
-    static func jsonObject(_ request: Request, allowed: Set<String>, limit: Int) async throws -> [JSONValue.Member] {
+    static func jsonObject(_ request: Request, allowed: Set<String>, limit: Int, pace: BodyPace) async throws
+        -> [JSONValue.Member]
+    {
         var bytes: [UInt8] = []
+        var pace = pace
         for try await buffer in request.body {
             guard bytes.count + buffer.readableBytes <= limit else {
                 throw APIError.detail(.contentTooLarge, "Request body is too large.")
+            }
+            guard pace.received(buffer.readableBytes) else {
+                throw APIError.detail(.requestTimeout, "The request body arrived too slowly.")
             }
             bytes.append(contentsOf: buffer.readableBytesView)
         }

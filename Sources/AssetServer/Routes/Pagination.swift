@@ -20,6 +20,10 @@ struct PageWindow: Sendable {
         }
         var size = defaultSize
         if let text = query["page_size"], let value = Int(text), value > 0 { size = min(value, maxSize) }
+        // A page whose first item lies beyond any list (or beyond Int) is past the end, as DRF answers;
+        // the bound leaves room for `offset + count` and `page + 1` later.
+        let (offset, overflow) = (page - 1).multipliedReportingOverflow(by: size)
+        guard !overflow, offset <= Int.max / 4 else { throw APIError.invalidPage }
         return PageWindow(page: page, size: size)
     }
 }

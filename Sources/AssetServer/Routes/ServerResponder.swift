@@ -80,9 +80,9 @@ struct ServerResponder: HTTPResponder {
         return response
     }
 
+    /// The base of every link: the configured or listening address, never the request's `Host`.
     func baseURL(_ request: Request) -> String {
-        let host = request.head.authority ?? "127.0.0.1"
-        return "http://\(host)"
+        state.linkBase
     }
 
     static func errorResponse(_ error: APIError, contentType: String) -> Response {

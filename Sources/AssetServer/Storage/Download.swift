@@ -65,8 +65,11 @@ extension ServerResponder {
             state.signer.isValid(
                 signature: signature, for: Signer.downloadCanonical(key: key, date: date, expires: expires))
         else { throw StorageError.signatureMismatch }
-        guard let signedAt = Timestamp.parseAmzDate(date), let lifetime = Int64(expires),
-            state.clock.now < signedAt + lifetime * Timestamp.microsPerSecond
+        // Checked: the lifetime is a number from the request (signed, but a bug in a signer must not trap here).
+        guard let signedAt = Timestamp.parseAmzDate(date), let lifetime = Int64(expires), lifetime >= 0,
+            case let (micros, overflow1) = lifetime.multipliedReportingOverflow(by: Timestamp.microsPerSecond),
+            case let (expiry, overflow2) = signedAt.addingReportingOverflow(micros), !overflow1, !overflow2,
+            state.clock.now < expiry
         else { throw StorageError.accessDenied("Request has expired") }
         guard let object = try state.store.object(key) else { throw StorageError.noSuchKey }
 

@@ -25,9 +25,15 @@ extension ServerResponder {
         var permit: Result<UploadPermit, StorageError>?
         var received: Int64 = 0
         let now = state.clock.now
+        var pace = BodyPace(state.limits)
         do {
             for try await buffer in request.body {
                 received += Int64(buffer.readableBytes)
+                guard pace.received(buffer.readableBytes) else {
+                    throw StorageError(
+                        status: .badRequest, code: "RequestTimeout",
+                        message: "Your socket connection to the server was not read from or written to within the timeout period.")
+                }
                 if fault.reset && received >= length / 2 {
                     await context.resetConnection()
                     throw ConnectionReset()

@@ -38,10 +38,11 @@ final class CSVPageMerger {
         let start = spool.size
         var count = 0
         if pageHeader == header {
-            let bodyStart = reader.offset
-            while try reader.skipRow() { count += 1 }
-            try page.withUnsafeBytes { try spool.append(UnsafeRawBufferPointer(rebasing: $0[bodyStart...])) }
-            if count > 0, page.last != 0x0A { try spool.append("\r\n") }
+            // Re-encoded rather than copied, so that a server's formula cells are defused (CSV.formulaSafe).
+            while let row = try reader.nextRow() {
+                try spool.append(CSV.line(row))
+                count += 1
+            }
         } else {
             var seen: [String: Int] = [:]
             let map = pageHeader.map { column(for: $0, occurrence: &seen) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PixieBrix
+import Transfer
 
 struct DatabasesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -101,7 +102,8 @@ struct ListCommand: AsyncParsableCommand {
 
 /// Prints rows under a header, columns padded to their widest cell.
 func printTable(_ header: [String], _ rows: [[String]]) {
-    let all = [header] + rows
+    // Escaped before measuring, so that columns line up with what the terminal shows.
+    let all = ([header] + rows).map { $0.map(TerminalText.escape) }
     let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
     for row in all {
         let cells = row.enumerated().map { index, cell in

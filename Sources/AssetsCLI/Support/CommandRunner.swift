@@ -29,6 +29,7 @@ func withClient<R>(_ options: GlobalOptions, transfers: Int = 8,
     var configuration = TransferEngine.Configuration()
     configuration.maxConnectionsPerHost = max(16, transfers * 2)
     configuration.maxConnections = max(64, transfers * 4)
+    configuration.maxRetryWait = options.retryWaitCap
     return try await withTransferEngine(configuration: configuration, logger: options.logger) { engine in
         let client = try PixieBrixClient(baseURL: settings.url, token: token, engine: engine,
                                          allowInsecure: options.allowInsecure, logger: options.logger)

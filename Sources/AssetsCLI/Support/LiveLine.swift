@@ -1,4 +1,5 @@
 import Foundation
+import Transfer
 
 #if canImport(Glibc)
 import Glibc
@@ -24,9 +25,9 @@ final class LiveLine: @unchecked Sendable {
             guard force || now - last >= .milliseconds(200) else { return }
             last = now
             shown = true
-            var line = text()
+            var line = TerminalText.escape(text())
             if line.count > 119 { line = String(line.prefix(118)) + "…" }
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+            writeError(raw: "\r\u{1B}[K", line)
         }
     }
 

@@ -1,5 +1,6 @@
 import AssetSync
 import Foundation
+import Transfer
 
 #if canImport(Glibc)
 import Glibc
@@ -28,12 +29,21 @@ extension Finishing {
 }
 
 /// Writes a line to stderr at once (stderr is unbuffered, but `print` is not).
+///
+/// Every line printed goes through ``TerminalText/escape(_:)``: lines carry names and messages from
+/// the server, which must not reach the terminal as control sequences (a newline inside becomes `\u000a`,
+/// so a server cannot forge lines either). Text printed as JSON stays valid JSON.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.escape(line) + "\n").utf8))
 }
 
 func printOut(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    FileHandle.standardOutput.write(Data((TerminalText.escape(line) + "\n").utf8))
+}
+
+/// Writes to stderr without a newline: for the live line's own control sequences around escaped text.
+func writeError(raw control: String, _ text: String = "", end: String = "") {
+    FileHandle.standardError.write(Data((control + TerminalText.escape(text) + end).utf8))
 }
 
 /// In a pipe or with `--quiet`: nothing but failures, on stderr.
@@ -70,7 +80,7 @@ struct JSONLinesReporter: SyncReporter, Finishing {
         }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return }
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
+        printOut(String(decoding: data, as: UTF8.self))
     }
     func finish() {}
 }
@@ -119,9 +129,9 @@ final class ProgressReporter: SyncReporter, Finishing, @unchecked Sendable {
         case .failed(let path, let reason):
             inFlight[path] = nil
             failed += 1
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(path): \(reason)\n".utf8))
+            writeError(raw: "\r\u{1B}[K", "\(path): \(reason)", end: "\n")
         case .notice(let message):
-            FileHandle.standardError.write(Data("\r\u{1B}[K\(message)\n".utf8))
+            writeError(raw: "\r\u{1B}[K", message, end: "\n")
         case .summary(let summary):
             self.summary = summary
         case .stateChanged:
@@ -144,11 +154,11 @@ final class ProgressReporter: SyncReporter, Finishing, @unchecked Sendable {
         }
         if failed > 0 { line += "  \(failed) failed" }
         if let current = inFlight.keys.sorted().first {
-            line += "  \(current)" + (inFlight.count > 1 ? " +\(inFlight.count - 1)" : "")
+            line += "  \(TerminalText.escape(current))" + (inFlight.count > 1 ? " +\(inFlight.count - 1)" : "")
         }
         let width = 120
         if line.count > width { line = String(line.prefix(width - 1)) + "…" }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+        writeError(raw: "\r\u{1B}[K", line)
     }
 
     func finish() {
@@ -161,7 +171,7 @@ final class ProgressReporter: SyncReporter, Finishing, @unchecked Sendable {
         var line = "\(verb): \(summary.done) done, \(summary.failed) failed, \(summary.unchanged) unchanged, "
             + "\(Self.bytes(summary.bytes)) in \(Self.duration(summary.seconds))"
         if summary.orphans > 0 { line += ", \(summary.orphans) orphan asset(s) left (see `assets status`)" }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        writeError(raw: "", line, end: "\n")
     }
 
     static func bytes(_ count: Int64) -> String {

@@ -32,10 +32,17 @@ extension EasyTransfer {
 
         if let caBundlePath = configuration.caBundlePath { set(CURLOPT_CAINFO, caBundlePath) }
         set(CURLOPT_CONNECTTIMEOUT_MS, configuration.connectTimeout.milliseconds)
-        set(CURLOPT_LOW_SPEED_LIMIT, configuration.lowSpeedLimit)
+        let rate = (request.bandwidthLimit ?? configuration.bandwidthLimit).flatMap { $0 > 0 ? $0 : nil }
+        // A transfer held below the floor by our own bandwidth limit is not a stall.
+        let lowSpeedLimit = rate.map { min(configuration.lowSpeedLimit, max(1, $0 / 2)) } ?? configuration.lowSpeedLimit
+        set(CURLOPT_LOW_SPEED_LIMIT, max(1, lowSpeedLimit))
         set(CURLOPT_LOW_SPEED_TIME, max(1, configuration.lowSpeedTime.wholeSecondsRoundedUp))
         if let timeout = request.timeout { set(CURLOPT_TIMEOUT_MS, max(1, timeout.milliseconds)) }
-        if let rate = request.bandwidthLimit ?? configuration.bandwidthLimit, rate > 0 {
+        if let expectedSize = request.expectedSize, expectedSize >= 0, case .file = request.destination {
+            // libcurl refuses at once a response whose Content-Length is larger; the sink checks the bytes.
+            set(CURLOPT_MAXFILESIZE_LARGE, offset: expectedSize)
+        }
+        if let rate {
             set(CURLOPT_MAX_SEND_SPEED_LARGE, offset: Int64(rate))
             set(CURLOPT_MAX_RECV_SPEED_LARGE, offset: Int64(rate))
         }

@@ -49,8 +49,17 @@ extension EasyTransfer {
             return TransferError(kind: .other,
                                  message: "asked to resume at byte \(expected), the server sent Content-Range '\(got)'",
                                  url: url, curlCode: Int(code.rawValue))
+        case .tooLong(let limit, let announced):
+            return TransferError(kind: .responseTooLarge(limit: Int(limit)),
+                                 message: "the server sent more than the \(limit) bytes of \(announced); the download was cut off",
+                                 url: url, curlCode: Int(code.rawValue))
         case nil:
             break
+        }
+        if code == CURLE_FILESIZE_EXCEEDED, let expected = request.expectedSize {
+            return TransferError(kind: .responseTooLarge(limit: Int(expected)),
+                                 message: "the server announced more than the \(expected) bytes listed; the download was refused",
+                                 url: url, curlCode: Int(code.rawValue))
         }
         if let readError = upload?.readError {
             var error = UploadSource.error(readError, path: upload?.path ?? "the upload")

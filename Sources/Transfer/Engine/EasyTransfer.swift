@@ -36,7 +36,8 @@ final class EasyTransfer: @unchecked Sendable {
         self.handle = handle
         self.request = request
         self.configuration = configuration
-        self.sink = ResponseSink(destination: request.destination, requestedOffset: resumeOffset)
+        self.sink = ResponseSink(destination: request.destination, requestedOffset: resumeOffset,
+                                 expectedSize: request.expectedSize)
         let errorSize = Int(CCurl_error_size())
         self.errorBuffer = .allocate(capacity: errorSize)
         errorBuffer.initialize(repeating: 0, count: errorSize)

@@ -16,10 +16,13 @@ actor HostThrottle {
 
     private var hosts: [String: Host] = [:]
     private let ceiling: Int
+    /// The longest pause a `Retry-After` can impose (the engine's `maxRetryWait`).
+    private let maxPause: Duration
     private let clock = ContinuousClock()
 
-    init(ceiling: Int) {
+    init(ceiling: Int, maxPause: Duration = .seconds(600)) {
         self.ceiling = max(1, ceiling)
+        self.maxPause = maxPause
     }
 
     /// Waits until the host is not paused and has room for one more request, then takes it.
@@ -44,7 +47,8 @@ actor HostThrottle {
         state.inFlight = max(0, state.inFlight - 1)
         if overloaded {
             state.limit = max(1, min(state.limit, state.inFlight + 1) / 2)
-            let until = clock.now + (retryAfter ?? .seconds(1))
+            // Clamped: an instant 2^63 s away would overflow the clock.
+            let until = clock.now + min(retryAfter ?? .seconds(1), maxPause)
             if state.pausedUntil.map({ $0 < until }) ?? true { state.pausedUntil = until }
         } else if state.limit < ceiling {
             state.limit += 1
@@ -62,8 +66,10 @@ actor HostThrottle {
             release(host, overloaded: false, retryAfter: nil)
             return
         }
-        let retryAfter = RetryAfter.parse(response.headers["Retry-After"])
-        release(host, overloaded: response.status == 429 || retryAfter != nil, retryAfter: retryAfter)
+        let demand = RetryAfter.demand(response.headers["Retry-After"])
+        // A demand beyond the cap is refused (that request fails at once): the host pauses as if none was given.
+        let retryAfter = demand.flatMap { $0.exceeds(maxPause) ? nil : $0.duration }
+        release(host, overloaded: response.status == 429 || demand != nil, retryAfter: retryAfter)
     }
 
     /// Requests are throttled per scheme, host and port.

@@ -13,6 +13,8 @@ final class ResponseSink {
         case file(Int32)
         /// A `206` whose `Content-Range` does not start where the file ends.
         case rangeMismatch(expected: Int64, got: String)
+        /// The file would grow past what the server announced or the caller expected.
+        case tooLong(limit: Int64, announced: String)
     }
 
     /// Bytes kept of a non-2xx body when the destination is a file: enough for an error message.
@@ -25,6 +27,11 @@ final class ResponseSink {
     }
 
     private let destination: ResponseDestination
+    /// The object's size known beforehand, if any.
+    private let expectedSize: Int64?
+    /// The length the file may reach (set when a 2xx body starts going to the file) and what set it.
+    private var fileLimit: (bytes: Int64, announced: String)?
+    private var fileBytes: Int64 = 0
     /// Bytes on disk that were asked for with `Range: bytes=N-` (0: no range sent).
     let requestedOffset: Int64
     private var mode: Mode = .undecided
@@ -37,9 +44,10 @@ final class ResponseSink {
     /// The file was opened for writing by this attempt: a retry may resume from what it holds.
     private(set) var wroteToFile = false
 
-    init(destination: ResponseDestination, requestedOffset: Int64) {
+    init(destination: ResponseDestination, requestedOffset: Int64, expectedSize: Int64? = nil) {
         self.destination = destination
         self.requestedOffset = requestedOffset
+        self.expectedSize = expectedSize
     }
 
     deinit {
@@ -64,6 +72,12 @@ final class ResponseSink {
             if failOnOverflow { failure = .tooLarge(limit: limit) } else { errorBodyTruncated = true }
             return false
         case .file(let fd):
+            let (total, overflow) = fileBytes.addingReportingOverflow(Int64(bytes.count))
+            if let limit = fileLimit, overflow || total > limit.bytes {
+                failure = .tooLong(limit: limit.bytes, announced: limit.announced)
+                return false
+            }
+            fileBytes = total
             return writeAll(fd: fd, bytes)
         }
     }
@@ -120,6 +134,8 @@ final class ResponseSink {
             return false
         }
         mode = .file(fd: fd)
+        fileBytes = offset
+        fileLimit = Self.limit(forStatus: status, headers: headers, offset: offset, expectedSize: expectedSize)
         resumedFrom = offset
         wroteToFile = true
         return true
@@ -139,6 +155,29 @@ final class ResponseSink {
             pointer += written
         }
         return true
+    }
+
+    /// The smallest of: the listed size, the `Content-Range` total, and the offset plus `Content-Length`.
+    /// Values that do not parse (or overflow) set no limit: libcurl already rejects a malformed length.
+    static func limit(forStatus status: Int, headers: HTTPHeaders, offset: Int64, expectedSize: Int64?)
+        -> (bytes: Int64, announced: String)? {
+        var limits: [(bytes: Int64, announced: String)] = []
+        if let expectedSize { limits.append((expectedSize, "the listed size")) }
+        if status == 206, let total = headers["Content-Range"].flatMap(rangeTotal) {
+            limits.append((total, "its Content-Range"))
+        }
+        if let text = headers["Content-Length"], let length = Int64(text.trimmingCharacters(in: .whitespaces)),
+           length >= 0 {
+            let (sum, overflow) = offset.addingReportingOverflow(length)
+            if !overflow { limits.append((sum, "its Content-Length")) }
+        }
+        return limits.min { $0.bytes < $1.bytes }
+    }
+
+    /// The total of `bytes START-END/TOTAL` (nil for `*` or anything unreadable).
+    static func rangeTotal(_ contentRange: String) -> Int64? {
+        guard let slash = contentRange.lastIndex(of: "/") else { return nil }
+        return Int64(contentRange[contentRange.index(after: slash)...].trimmingCharacters(in: .whitespaces))
     }
 
     /// The first byte position of `bytes START-END/TOTAL`.

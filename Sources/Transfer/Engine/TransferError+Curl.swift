@@ -17,7 +17,7 @@ extension TransferError {
         case .fileIO: "local file I/O failed"
         case .cancelled: "the transfer was cancelled"
         case .invalidRequest: "invalid request"
-        case .httpStatus, .responseTooLarge, .other: "the transfer failed"
+        case .httpStatus, .responseTooLarge, .retryAfterTooLong, .other: "the transfer failed"
         }
         let reason = Self.redactingURLs(detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         self.init(kind: kind, message: "\(summary): \(reason)", url: url, curlCode: Int(code.rawValue))

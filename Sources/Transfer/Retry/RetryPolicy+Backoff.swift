@@ -32,20 +32,52 @@ extension Duration {
 }
 
 /// The `Retry-After` header: delay seconds or an HTTP date (RFC 9110 §10.2.3).
+///
+/// The value comes from the server, so nothing here may trap: seconds beyond `Int64` saturate, dates
+/// far away are clamped, and the caller compares the demand with its cap before sleeping on it.
 enum RetryAfter {
+    /// What the server asked for.
+    struct Demand: Sendable, Equatable {
+        /// The header as sent (cut to 64 characters), for messages.
+        var text: String
+        /// The wait in whole seconds, rounded up and saturated at `Int64.max`.
+        var seconds: Int64
+
+        var duration: Duration { .seconds(seconds) }
+
+        /// Whether the wait is longer than `cap`.
+        func exceeds(_ cap: Duration) -> Bool {
+            seconds > cap.components.seconds
+        }
+    }
+
     static func parse(_ value: String?, now: Date = Date()) -> Duration? {
+        demand(value, now: now)?.duration
+    }
+
+    static func demand(_ value: String?, now: Date = Date()) -> Demand? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Int(value) { return .seconds(max(0, seconds)) }
+        let text = String(value.prefix(64))
+        if value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            return Demand(text: text, seconds: Int64(value) ?? Int64.max)
+        }
         for format in formats {
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = format
             if let date = formatter.date(from: value) {
-                return .seconds(max(0, date.timeIntervalSince(now)))
+                return Demand(text: text, seconds: wholeSeconds(date.timeIntervalSince(now)))
             }
         }
         return nil
+    }
+
+    /// Non-negative seconds rounded up, saturated at `Int64.max` (also for NaN and infinities).
+    static func wholeSeconds(_ interval: Double) -> Int64 {
+        guard interval > 0 else { return 0 }
+        guard interval < 9.0e18 else { return Int64.max }
+        return Int64(interval.rounded(.up))
     }
 
     /// IMF-fixdate first, then the two obsolete forms recipients must accept.
