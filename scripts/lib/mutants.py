@@ -16,7 +16,8 @@ TABLE = os.path.join(ROOT, "scripts", "lib", "mutants.tsv")
 
 
 def load():
-    mutants = []
+    """Mutants in file order; rows that share a name are one mutant with several edits."""
+    mutants = {}
     with open(TABLE, encoding="utf-8") as handle:
         for line in handle:
             line = line.rstrip("\n")
@@ -24,8 +25,9 @@ def load():
                 continue
             name, path, find, replace, tests = line.split("\t")
             unescape = lambda text: text.replace("\\n", "\n").replace("\\t", "\t")
-            mutants.append(dict(name=name, path=path, find=unescape(find), replace=unescape(replace), tests=tests))
-    return mutants
+            mutant = mutants.setdefault(name, dict(name=name, edits=[], tests=tests))
+            mutant["edits"].append(dict(path=path, find=unescape(find), replace=unescape(replace)))
+    return list(mutants.values())
 
 
 def failing_tests(output):
@@ -38,15 +40,23 @@ def failing_tests(output):
 
 
 def run(mutant):
-    path = os.path.join(ROOT, mutant["path"])
-    with open(path, encoding="utf-8") as handle:
-        original = handle.read()
-    count = original.count(mutant["find"])
-    if count != 1:
-        return "NOT APPLIED", f"the text to mutate occurs {count} times in {mutant['path']}"
+    originals = {}
+    for edit in mutant["edits"]:
+        path = os.path.join(ROOT, edit["path"])
+        if path not in originals:
+            with open(path, encoding="utf-8") as handle:
+                originals[path] = handle.read()
     try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(original.replace(mutant["find"], mutant["replace"]))
+        patched = dict(originals)
+        for edit in mutant["edits"]:
+            path = os.path.join(ROOT, edit["path"])
+            count = patched[path].count(edit["find"])
+            if count != 1:
+                return "NOT APPLIED", f"the text to mutate occurs {count} times in {edit['path']}"
+            patched[path] = patched[path].replace(edit["find"], edit["replace"])
+        for path, text in patched.items():
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
         build = subprocess.run(["swift", "build", "--build-tests"], cwd=ROOT, capture_output=True, text=True)
         if build.returncode != 0:
             return "DID NOT BUILD", build.stdout[-1500:] + build.stderr[-1500:]
@@ -58,8 +68,9 @@ def run(mutant):
         failed = failing_tests(output)
         return "caught", ", ".join(failed) or "(the test run failed: " + output[-300:].strip() + ")"
     finally:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(original)
+        for path, text in originals.items():
+            with open(path, "w", encoding="utf-8") as handle:
+                handle.write(text)
 
 
 def main():
@@ -70,7 +81,8 @@ def main():
         start = time.time()
         verdict, detail = run(mutant)
         seconds = round(time.time() - start)
-        results.append(dict(mutant=mutant["name"], file=mutant["path"], verdict=verdict, caught_by=detail,
+        results.append(dict(mutant=mutant["name"], files=sorted({e["path"] for e in mutant["edits"]}), verdict=verdict,
+                            caught_by=detail,
                             seconds=seconds))
         print(f"{mutant['name']}: {verdict} ({seconds} s) {detail[:200]}", file=sys.stderr, flush=True)
     # Rebuild the unmutated tree so nothing stale is left behind.
