@@ -17,6 +17,8 @@ public struct PushOptions: Sendable {
     public var exclude: [String] = []
     /// Bytes per second per upload, if capped.
     public var bandwidthLimit: Int?
+    /// How often and how long a job's transient failures are retried within a run.
+    public var retryBudget = RetryBudget()
 
     public init() {}
 }

@@ -32,8 +32,8 @@ extension Duration {
 }
 
 /// The `Retry-After` header: delay seconds or an HTTP date (RFC 9110 §10.2.3).
-enum RetryAfter {
-    static func parse(_ value: String?, now: Date = Date()) -> Duration? {
+public enum RetryAfter {
+    public static func parse(_ value: String?, now: Date = Date()) -> Duration? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         if let seconds = Int(value) { return .seconds(max(0, seconds)) }
         for format in formats {
