@@ -30,11 +30,14 @@ struct FaultedRunTests {
             let uploaded = Dictionary(grouping: assets.filter(\.isUploaded), by: \.filename)
             #expect(Set(uploaded.keys) == Set(expected.keys))
             #expect(uploaded.values.allSatisfy { $0.count == 1 }, "a file has two uploaded assets")
-            // Every unmarked asset on the server came from a create whose answer was lost (a 500 after
-            // the save, or a reset), and each such create was recorded as a possible orphan.
+            // This server saves before it answers 500 or resets, so each create whose answer was lost
+            // left an unmarked asset, and the run recorded each one it saw. (libcurl itself silently
+            // repeats a request that got nothing back on a reused connection, so a reset create can
+            // also leave an orphan the run never saw: unmarked may exceed recorded.)
             let unmarked = assets.filter { !$0.isUploaded }.count
             let recorded = try store.orphans()
-            #expect(unmarked <= recorded.count)
+            #expect(!recorded.isEmpty, "no create failed: the faults did not reach the case")
+            #expect(recorded.count <= unmarked)
             #expect(recorded.allSatisfy { $0.reason.hasPrefix("a create failed after it may have been saved") })
             #expect(summary.orphans == recorded.count)
 
@@ -62,7 +65,6 @@ struct FaultedRunTests {
             let summary = try await fixture.puller(target, store: try fixture.store("pull.sqlite")).pull()
             #expect(summary.failed == 0)
             #expect(summary.done == 300)
-            #expect(summary.retries > 0)
             #expect(try treeDigest(target) == expected)
             let parts = FileManager.default.enumerator(atPath: target)?.compactMap { $0 as? String }
                 .filter { $0.hasSuffix(".part") } ?? []
@@ -74,16 +76,19 @@ struct FaultedRunTests {
     func cutDownloadResumes() async throws {
         try await withFixture { fixture in
             let source = try fixture.scratch.folder("source")
-            let content = pseudoRandomBytes(6_000_000, seed: 5)
+            // 160 of storage's 256 KiB chunks: cut after half of what is asked each time, a download
+            // that goes on from its last byte needs 8 GETs, more than the engine's 6 attempts; one
+            // that started over would never finish.
+            let content = pseudoRandomBytes(160 * 256 * 1024, seed: 5)
             try write(content, to: source + "/big.bin")
             #expect(try await fixture.pusher(source, store: try fixture.store("push.sqlite")).push().failed == 0)
-            // Every other storage GET is reset: the engine's own attempts may all fail, the lifecycle's retries not.
             try await withTransferEngine { engine in
-                try await setFaults("download.reset=0.5,seed=3", server: fixture.server, engine: engine)
+                try await setFaults("download.reset=1", server: fixture.server, engine: engine)
             }
             let target = try fixture.scratch.folder("target")
             let summary = try await fixture.puller(target, store: try fixture.store("pull.sqlite")).pull()
             #expect(summary.failed == 0)
+            #expect(summary.retries >= 1)
             #expect(try Data(contentsOf: URL(fileURLWithPath: target + "/big.bin")) == content)
             #expect(!FileManager.default.fileExists(atPath: target + "/big.bin.part"))
         }
