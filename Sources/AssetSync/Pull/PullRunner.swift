@@ -27,6 +27,8 @@ struct PullRunner {
         let started = ContinuousClock.now
         var lastError: PixieBrixError?
         var entry: ManifestEntry?
+        /// The file was found in place already (a run killed between the rename and its commit).
+        var placed = false
 
         var elapsed: Duration { ContinuousClock.now - started }
     }
@@ -44,18 +46,18 @@ struct PullRunner {
             case .run(let step):
                 try store.commit(&job, state: step.runningState)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
-                action = lifecycle.handle(await perform(step, &job, part: part, &attempt))
+                action = lifecycle.handle(await perform(step, &job, target: target, &attempt))
             case .retry(let step, let wait):
                 logger.debug("retrying", metadata: ["file": "\(job.path)", "step": "\(step.rawValue)",
                                                     "reason": "\(attempt.lastError?.description ?? "")"])
                 try await pauseBeforeRetry(wait)
-                action = lifecycle.handle(await perform(step, &job, part: part, &attempt))
+                action = lifecycle.handle(await perform(step, &job, target: target, &attempt))
             case .finish:
                 guard let entry = attempt.entry else {
                     action = lifecycle.handle(.contentMismatch("\(job.path).part was not checked"))
                     continue
                 }
-                guard rename(part, target) == 0 else {
+                guard attempt.placed || rename(part, target) == 0 else {
                     let reason = "cannot move \(job.path).part into place: \(String(cString: strerror(errno)))"
                     try store.fail(&job, reason: reason)
                     reporter.report(.failed(path: job.path, reason: reason))
@@ -83,7 +85,8 @@ struct PullRunner {
     }
 
     /// Runs one attempt of a step and says how it went.
-    private func perform(_ step: PullStep, _ job: inout PullJob, part: String, _ attempt: inout Attempt) async -> PullEvent {
+    private func perform(_ step: PullStep, _ job: inout PullJob, target: String, _ attempt: inout Attempt) async -> PullEvent {
+        let part = target + ".part"
         do {
             switch step {
             case .download:
@@ -94,7 +97,9 @@ struct PullRunner {
                 job.bytes = downloaded.size
                 return .succeeded
             case .verify:
-                attempt.entry = try verify(job, part: part)
+                // A run killed between the rename and its commit left the file in place: check it there.
+                attempt.placed = LocalScanner.fileStatus(path: part) == nil && LocalScanner.fileStatus(path: target) != nil
+                attempt.entry = try verify(job, part: attempt.placed ? target : part)
                 return .succeeded
             }
         } catch let error as PixieBrixError {
