@@ -23,11 +23,13 @@ extension PixieBrixClient {
     public func createAsset(database: String, filename: String) async throws -> AssetUpload {
         struct Body: Encodable { var filename: String }
         let what = "creating an asset for \(filename)"
-        // A broken connection may come after the save: not retried here, so that the push lifecycle
-        // records the possible orphan before it creates again.
+        // A broken connection may come after the save: not retried here (nor by libcurl, which repeats
+        // a request unanswered on a reused connection), so that the push lifecycle records the
+        // possible orphan before it creates again.
         let retry = RetryPolicy(maxAttempts: 6, retryableStatuses: RetryPolicy.transientStatuses, retryTransportErrors: false)
         let response = try await send(.post, url("/api/databases/\(database)/assets/"),
-                                      json: Self.jsonBody(Body(filename: filename)), retry: retry, doing: what)
+                                      json: Self.jsonBody(Body(filename: filename)), retry: retry, freshConnection: true,
+                                      doing: what)
         return try Self.parseAssetUpload(response, doing: what)
     }
 

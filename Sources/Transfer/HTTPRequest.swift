@@ -97,6 +97,9 @@ public struct HTTPRequest: Sendable {
     public var bandwidthLimit: Int?
     /// Called from the engine's thread with bytes done and expected; keep it cheap.
     public var progress: (@Sendable (TransferProgress) -> Void)?
+    /// Send on a new connection: libcurl silently sends again a request that got no answer on a
+    /// reused connection, which a request that must not be repeated blindly (a create) cannot allow.
+    public var freshConnection = false
 
     public init(
         method: HTTPMethod = .get,

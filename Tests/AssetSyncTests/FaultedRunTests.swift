@@ -31,13 +31,12 @@ struct FaultedRunTests {
             #expect(Set(uploaded.keys) == Set(expected.keys))
             #expect(uploaded.values.allSatisfy { $0.count == 1 }, "a file has two uploaded assets")
             // This server saves before it answers 500 or resets, so each create whose answer was lost
-            // left an unmarked asset, and the run recorded each one it saw. (libcurl itself silently
-            // repeats a request that got nothing back on a reused connection, so a reset create can
-            // also leave an orphan the run never saw: unmarked may exceed recorded.)
+            // left an unmarked asset, and the run recorded each one (creates go on a fresh connection,
+            // which libcurl never repeats on its own).
             let unmarked = assets.filter { !$0.isUploaded }.count
             let recorded = try store.orphans()
             #expect(!recorded.isEmpty, "no create failed: the faults did not reach the case")
-            #expect(recorded.count <= unmarked)
+            #expect(unmarked == recorded.count)
             #expect(recorded.allSatisfy { $0.reason.hasPrefix("a create failed after it may have been saved") })
             #expect(summary.orphans == recorded.count)
 

@@ -105,7 +105,16 @@ def states(state_file, table):
 
 
 def done_count(state_file, table):
-    return states(state_file, table).get("done", 0)
+    """Files synced so far: the manifest (finished jobs are pruned when the next run starts)."""
+    if not os.path.exists(state_file):
+        return 0
+    db = sqlite3.connect(f"file:{state_file}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT COUNT(*) FROM manifest").fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        db.close()
 
 
 def kill_loop(name, command, state_file, table, running_states, rng, env):
