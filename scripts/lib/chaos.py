@@ -117,18 +117,27 @@ def done_count(state_file, table):
         db.close()
 
 
-def kill_loop(name, command, state_file, table, running_states, rng, env):
-    """KILLS runs, each SIGKILLed after a random fraction of the expected remaining time (unless it ends first)."""
+def kill_loop(name, new_round, command_for, table, running_states, rng):
+    """KILLS runs, each SIGKILLed after a random fraction of the expected remaining time (unless it ends
+    first). A round that finishes is set aside and a fresh one started, so that the kills keep landing
+    on work in progress. Returns the counts and the rounds (the last one unfinished)."""
     kills = landed = mid_step = during_create = finished_first = 0
-    alive = 0.0
+    alive, synced = 0.0, 0
+    rounds = [new_round()]
     for attempt in range(KILLS):
+        state_file = rounds[-1]["state"]
         done = done_count(state_file, table)
-        remaining = max(0, FILES - done) / FILES
-        # Expected seconds for the whole job, from the progress so far (20 s before any).
-        whole = alive / max(done, 1) * FILES if done else 20.0
+        if done == FILES:
+            synced += done
+            rounds.append(new_round())
+            state_file, done = rounds[-1]["state"], 0
+        remaining = (FILES - done) / FILES
+        # Expected seconds for a whole round, from the progress so far (20 s before any).
+        whole = alive / (synced + done) * FILES if synced + done else 20.0
         delay = rng.random() * (STARTUP + whole * remaining)
         started = time.monotonic()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command_for(rounds[-1]), env=rounds[-1]["env"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
         try:
             process.wait(timeout=delay)
             finished_first += 1
@@ -138,15 +147,18 @@ def kill_loop(name, command, state_file, table, running_states, rng, env):
             landed += 1
         alive += time.monotonic() - started
         kills += 1
-        counts = states(state_file, table)
-        if process.returncode == -signal.SIGKILL and any(counts.get(s, 0) for s in running_states):
-            mid_step += 1
         if process.returncode == -signal.SIGKILL:
-            during_create += counts.get("creating", 0)
+            counts = states(state_file, table)
+            if any(counts.get(s, 0) for s in running_states):
+                mid_step += 1
+            in_create = counts.get("creating", 0)
+            during_create += in_create
+            rounds[-1]["in_create_at_kills"] = rounds[-1].get("in_create_at_kills", 0) + in_create
         if attempt % 10 == 9:
-            log(f"{name}: {attempt + 1} runs, {landed} killed ({mid_step} mid-step), {done_count(state_file, table)} done")
+            log(f"{name}: {attempt + 1} runs, {landed} killed ({mid_step} mid-step), round {len(rounds)}, "
+                f"{done_count(state_file, table)} of {FILES} synced in it")
     return {"attempts": kills, "killed": landed, "killed_mid_step": mid_step, "ended_before_kill": finished_first,
-            "jobs_in_create_at_kills": during_create}
+            "jobs_in_create_at_kills": during_create, "rounds": len(rounds)}, rounds
 
 
 def finish(name, command, env):
@@ -166,68 +178,91 @@ def main():
     server = Server(work)
     try:
         env = dict(os.environ, PIXIEBRIX_URL=server.url, PIXIEBRIX_TOKEN=server.token)
-        server.faults("")
-        db = subprocess.run([BIN, "databases", "create", "--name", f"chaos-{SEED}"], env=env, capture_output=True,
-                            text=True, check=True).stdout.strip()
-        server.faults(FAULTS + f",seed={SEED}")
         source = os.path.join(work, "source")
         log(f"making {FILES} files (0 B to 8 MiB) in {work}")
         digests = make_files(source, rng)
         total_bytes = sum(os.path.getsize(os.path.join(source, n)) for n in digests)
 
-        push_state = os.path.join(work, "push.sqlite")
-        push = [BIN, "push", source, "--database", db, "--state", push_state, "--quiet"]
+        def new_push_round():
+            server.faults("")
+            index = len(push_rounds_made)
+            db = subprocess.run([BIN, "databases", "create", "--name", f"chaos-{SEED}-{index}"], env=env,
+                                capture_output=True, text=True, check=True).stdout.strip()
+            server.faults(FAULTS + f",seed={SEED + index}")
+            push_rounds_made.append(db)
+            return {"db": db, "state": os.path.join(work, f"push-{index}.sqlite"), "env": env}
+
+        def push_command(round):
+            return [BIN, "push", source, "--database", round["db"], "--state", round["state"], "--quiet"]
+
+        push_rounds_made = []
         log(f"push: {KILLS} runs killed at random moments, faults {FAULTS}")
-        push_kills = kill_loop("push", push, push_state, "push_jobs", ["creating", "uploading", "marking", "verifying"], rng, env)
-        push_exit, push_runs, push_summary = finish("push", push, env)
+        push_kills, push_rounds = kill_loop("push", new_push_round, push_command, "push_jobs",
+                                            ["creating", "uploading", "marking", "verifying"], rng)
+        push_exit, push_runs, push_summary = finish("push", push_command(push_rounds[-1]), env)
 
         server.faults("")
-        assets = server.assets(db)
-        uploaded = {}
-        for asset in assets:
-            if asset.get("is_uploaded"):
-                uploaded.setdefault(asset["filename"], []).append(asset)
-        orphans = sum(1 for a in assets if not a.get("is_uploaded"))
-        recorded = sqlite3.connect(f"file:{push_state}?mode=ro", uri=True)
-        create_failures = recorded.execute(
-            "SELECT COUNT(*) FROM orphans WHERE reason LIKE 'a create failed after it may have been saved%'").fetchone()[0]
-        orphans_recorded = recorded.execute("SELECT COUNT(*) FROM orphans").fetchone()[0]
-        recorded.close()
+        lost = duplicated = orphans = create_failures = orphans_recorded = 0
+        for round in push_rounds:
+            uploaded = {}
+            assets = server.assets(round["db"])
+            for asset in assets:
+                if asset.get("is_uploaded"):
+                    uploaded.setdefault(asset["filename"], []).append(asset)
+            lost += len(set(digests) - set(uploaded))
+            duplicated += sum(1 for v in uploaded.values() if len(v) > 1)
+            orphans += sum(1 for a in assets if not a.get("is_uploaded"))
+            recorded = sqlite3.connect(f"file:{round['state']}?mode=ro", uri=True)
+            create_failures += recorded.execute(
+                "SELECT COUNT(*) FROM orphans WHERE reason LIKE 'a create failed after it may have been saved%'").fetchone()[0]
+            orphans_recorded += recorded.execute("SELECT COUNT(*) FROM orphans").fetchone()[0]
+            recorded.close()
 
-        server.faults(FAULTS + f",seed={SEED + 1}")
-        target = os.path.join(work, "target")
-        os.makedirs(target)
-        pull_state = os.path.join(work, "pull.sqlite")
-        pull = [BIN, "pull", target, "--database", db, "--state", pull_state, "--quiet"]
+        pull_db = push_rounds[0]["db"]
+
+        def new_pull_round():
+            index = len(pull_rounds_made)
+            server.faults(FAULTS + f",seed={SEED + 1000 + index}")
+            target = os.path.join(work, f"target-{index}")
+            os.makedirs(target)
+            pull_rounds_made.append(target)
+            return {"target": target, "state": os.path.join(work, f"pull-{index}.sqlite"), "env": env}
+
+        def pull_command(round):
+            return [BIN, "pull", round["target"], "--database", pull_db, "--state", round["state"], "--quiet"]
+
+        pull_rounds_made = []
         log(f"pull: {KILLS} runs killed at random moments")
-        pull_kills = kill_loop("pull", pull, pull_state, "pull_jobs", ["downloading", "verifying"], rng, env)
-        pull_exit, pull_runs, pull_summary = finish("pull", pull, env)
+        pull_kills, pull_rounds = kill_loop("pull", new_pull_round, pull_command, "pull_jobs", ["downloading", "verifying"], rng)
+        pull_exit, pull_runs, pull_summary = finish("pull", pull_command(pull_rounds[-1]), env)
 
-        equal = 0
-        parts = 0
-        for folder, _, files in os.walk(target):
-            parts += sum(1 for f in files if f.endswith(".part"))
-        for name, digest in digests.items():
-            path = os.path.join(target, name)
-            if os.path.exists(path):
-                with open(path, "rb") as f:
-                    equal += hashlib.sha256(f.read()).hexdigest() == digest
+        equal = parts = 0
+        for round in pull_rounds:
+            for folder, _, files in os.walk(round["target"]):
+                parts += sum(1 for f in files if f.endswith(".part"))
+            for name, digest in digests.items():
+                path = os.path.join(round["target"], name)
+                if os.path.exists(path):
+                    with open(path, "rb") as f:
+                        equal += hashlib.sha256(f.read()).hexdigest() == digest
+        expected_equal = len(digests) * len(pull_rounds)
 
         bound = push_kills["jobs_in_create_at_kills"] + create_failures
         rows = [
             ("push runs killed (of attempts)", f"{push_kills['killed']} of {push_kills['attempts']}", None),
             ("push kills that landed mid-step", push_kills["killed_mid_step"], None),
-            ("push runs to completion after the kills", push_runs, push_runs == 1),
-            ("files lost", len(digests) - len(set(digests) & set(uploaded)), len(set(digests) - set(uploaded)) == 0),
-            ("files with two uploaded assets", sum(1 for v in uploaded.values() if len(v) > 1),
-             all(len(v) == 1 for v in uploaded.values())),
+            (f"push rounds (a fresh database each time one finished)", push_kills["rounds"], None),
+            ("push runs to finish the last round", push_runs, push_runs == 1),
+            ("files lost", lost, lost == 0),
+            ("files with two uploaded assets", duplicated, duplicated == 0),
             (f"orphans (bound: {push_kills['jobs_in_create_at_kills']} in create at kills + {create_failures} create failures)",
              orphans, orphans <= bound),
-            ("orphans recorded in the state file", orphans_recorded, None),
+            ("orphans recorded in the state files", orphans_recorded, None),
             ("pull runs killed (of attempts)", f"{pull_kills['killed']} of {pull_kills['attempts']}", None),
             ("pull kills that landed mid-step", pull_kills["killed_mid_step"], None),
-            ("pull runs to completion after the kills", pull_runs, pull_runs == 1),
-            ("pulled files with equal bytes", f"{equal} of {len(digests)}", equal == len(digests)),
+            ("pull rounds (a fresh folder each time one finished)", pull_kills["rounds"], None),
+            ("pull runs to finish the last round", pull_runs, pull_runs == 1),
+            ("pulled files with equal bytes", f"{equal} of {expected_equal}", equal == expected_equal),
             (".part files left", parts, parts == 0),
         ]
         print(f"\nchaos: {FILES} files, {total_bytes} bytes, faults {FAULTS}, seed {SEED}, {KILLS} kill attempts per direction")
@@ -239,8 +274,8 @@ def main():
             "files": FILES, "bytes": total_bytes, "faults": FAULTS, "seed": SEED, "kills_per_direction": KILLS,
             "push": dict(push_kills, final_exit=push_exit, runs_to_complete=push_runs, final_summary=push_summary),
             "pull": dict(pull_kills, final_exit=pull_exit, runs_to_complete=pull_runs, final_summary=pull_summary),
-            "files_lost": len(set(digests) - set(uploaded)),
-            "files_with_two_uploaded_assets": sum(1 for v in uploaded.values() if len(v) > 1),
+            "files_lost": lost,
+            "files_with_two_uploaded_assets": duplicated,
             "orphans": orphans, "orphan_bound": bound, "orphans_recorded": orphans_recorded,
             "create_failures_recorded": create_failures,
             "pulled_equal": equal, "part_files_left": parts,

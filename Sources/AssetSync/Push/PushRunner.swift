@@ -54,17 +54,17 @@ struct PushRunner {
             case .run(let step):
                 try store.commit(&job, state: step.runningState)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
-                action = lifecycle.handle(await perform(step, &job, &attempt))
+                action = lifecycle.handle(await performAndReport(step, &job, &attempt))
             case .retry(let step, let wait, let possibleOrphan):
                 if let possibleOrphan { try store.recordOrphan(path: job.path, assetId: nil, reason: possibleOrphan) }
                 logger.debug("retrying", metadata: ["file": "\(job.path)", "step": "\(step.rawValue)",
                                                     "reason": "\(attempt.lastError?.description ?? "")"])
                 try await pauseBeforeRetry(wait)
-                action = lifecycle.handle(await perform(step, &job, &attempt))
+                action = lifecycle.handle(await performAndReport(step, &job, &attempt))
             case .recordPossibleOrphan(let reason, let step):
                 try store.recordOrphan(path: job.path, assetId: nil, reason: reason)
                 try store.commit(&job, state: step.runningState)
-                action = lifecycle.handle(await perform(step, &job, &attempt))
+                action = lifecycle.handle(await performAndReport(step, &job, &attempt))
             case .recreate(let reason):
                 try store.recreate(&job, reason: reason)
                 action = lifecycle.handle(.reset)
@@ -113,6 +113,17 @@ struct PushRunner {
         }
         attempt.changed = (digest, now.mtimeNs)
         return .localFileChanged
+    }
+
+    /// Runs one attempt of a step; a finished step's state is reported at once (and committed with
+    /// the next step's running state, as DESIGN.md has it).
+    private func performAndReport(_ step: PushStep, _ job: inout PushJob, _ attempt: inout Attempt) async -> PushEvent {
+        let event = await perform(step, &job, &attempt)
+        if event == .succeeded && step != .verify {
+            job.state = step.finishedState
+            reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
+        }
+        return event
     }
 
     /// Runs one attempt of a step and says how it went.
