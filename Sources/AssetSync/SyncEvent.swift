@@ -23,6 +23,8 @@ public struct SyncSummary: Sendable, Equatable, Codable {
     public var unchanged = 0
     public var bytes: Int64 = 0
     public var orphans = 0
+    /// Steps (and listings) tried again within the run after a transient failure.
+    public var retries = 0
     public var seconds = 0.0
 
     public init() {}

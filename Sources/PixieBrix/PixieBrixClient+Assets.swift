@@ -17,14 +17,19 @@ extension PixieBrixClient {
 
     /// Creates an asset and returns its presigned POST.
     ///
-    /// Retried on throttling and unavailability: a retried create may leave an orphan (an asset
-    /// never marked uploaded), which API.md accepts.
+    /// Retried on throttling and unavailability (answers given before any save); a `500` or a broken
+    /// connection is left to the caller, whose repeat may leave an orphan (an asset never marked
+    /// uploaded), which API.md accepts.
     public func createAsset(database: String, filename: String) async throws -> AssetUpload {
         struct Body: Encodable { var filename: String }
         let what = "creating an asset for \(filename)"
-        let retry = RetryPolicy(maxAttempts: 6, retryableStatuses: RetryPolicy.transientStatuses)
+        // A broken connection may come after the save: not retried here (nor by libcurl, which repeats
+        // a request unanswered on a reused connection), so that the push lifecycle records the
+        // possible orphan before it creates again.
+        let retry = RetryPolicy(maxAttempts: 6, retryableStatuses: RetryPolicy.transientStatuses, retryTransportErrors: false)
         let response = try await send(.post, url("/api/databases/\(database)/assets/"),
-                                      json: Self.jsonBody(Body(filename: filename)), retry: retry, doing: what)
+                                      json: Self.jsonBody(Body(filename: filename)), retry: retry, freshConnection: true,
+                                      doing: what)
         return try Self.parseAssetUpload(response, doing: what)
     }
 

@@ -81,7 +81,7 @@ public final class PixieBrixClient: Sendable {
     /// Sends one request to the API host and returns the response if its status is accepted.
     func send(_ method: HTTPMethod, _ url: URL, json body: Data? = nil, version: Version = .v2,
               accept mediaType: String = "application/json", retry: RetryPolicy? = nil,
-              acceptedStatuses: Set<Int> = [], destination: ResponseDestination? = nil,
+              acceptedStatuses: Set<Int> = [], destination: ResponseDestination? = nil, freshConnection: Bool = false,
               doing what: @autoclosure () -> String) async throws -> HTTPResponse {
         guard isAPIOrigin(url) else {
             throw PixieBrixError(kind: .foreignHost, message: "\(what()): the server pointed to \(url.host ?? "?"), not the API host")
@@ -96,6 +96,7 @@ public final class PixieBrixClient: Sendable {
         var request = HTTPRequest(method: method, url: url, headers: headers, body: requestBody, retry: retry,
                                   timeout: requestTimeout)
         if let destination { request.destination = destination }
+        request.freshConnection = freshConnection
         let response: HTTPResponse
         do {
             response = try await engine.perform(request)

@@ -41,6 +41,8 @@ public struct PixieBrixError: Error, Sendable, CustomStringConvertible {
     public var detail: String?
     /// The transport failure underneath, if any.
     public var transferError: TransferError?
+    /// The server's `Retry-After` on a `429` or `5xx`, if it sent one.
+    public var retryAfter: Duration?
 
     public init(kind: Kind, message: String, status: Int? = nil, detail: String? = nil, transferError: TransferError? = nil) {
         self.kind = kind
@@ -95,8 +97,10 @@ public struct PixieBrixError: Error, Sendable, CustomStringConvertible {
         case 500...599: kind = .server
         default: kind = .unexpectedStatus
         }
-        return PixieBrixError(kind: kind, message: "\(what): HTTP \(response.status)", status: response.status,
-                              detail: errorDetail(response.body))
+        var error = PixieBrixError(kind: kind, message: "\(what): HTTP \(response.status)", status: response.status,
+                                   detail: errorDetail(response.body))
+        error.retryAfter = RetryAfter.parse(response.headers["Retry-After"])
+        return error
     }
 
     /// The `detail` of `{"detail": ...}`, or the field messages of a DRF validation body, or a storage XML `Message`.

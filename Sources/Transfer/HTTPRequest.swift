@@ -137,6 +137,9 @@ public struct HTTPRequest: Sendable {
     /// that would make the file longer is cut off with ``TransferError/Kind/responseTooLarge(limit:)``,
     /// as is one longer than its own `Content-Length` or `Content-Range` total.
     public var expectedSize: Int64?
+    /// Send on a new connection: libcurl silently sends again a request that got no answer on a
+    /// reused connection, which a request that must not be repeated blindly (a create) cannot allow.
+    public var freshConnection = false
 
     public init(
         method: HTTPMethod = .get,

@@ -88,6 +88,10 @@ OURS=$(per_second "$SMALL" "$M_SECONDS"); OURS_RSS=$M_RSS
 measure "curl presigned POSTs (small)" setup_curl_small curl --parallel --parallel-max "$PARALLEL" -K "$WORK/posts.cfg"
 bench_record "push_${SMALL}x4KiB" "files/s" "$OURS" "$(per_second "$SMALL" "$M_SECONDS")" "curl --parallel (POSTs only)" true
 bench_record "push_${SMALL}x4KiB_peak_rss" "MiB" "$OURS_RSS" "$M_RSS" "curl --parallel (POSTs only)" false
+# The cost of the queue's durable commits (synchronous=FULL; issue 9): the same push with them unsynced.
+DURABLE=$OURS
+measure "assets push (queue unsynced)" setup_push_small env ASSETS_QUEUE_DURABILITY=normal "$BIN" push "$WORK/small" --database '$DB' --state "$WORK/push.sqlite" --quiet --transfers "$PARALLEL"
+bench_record "push_${SMALL}x4KiB_durable_queue" "files/s" "$DURABLE" "$(per_second "$SMALL" "$M_SECONDS")" "same, synchronous=NORMAL" true
 
 log "pull $SMALL files of 4 KiB"
 measure "assets pull (small)" setup_pull "$BIN" pull "$WORK/out" --database "$SMALL_DB" --state "$WORK/pull.sqlite" --quiet --transfers "$PARALLEL"
@@ -97,6 +101,9 @@ $API aria2-list "$BASE" "$PIXIEBRIX_TOKEN" "$SMALL_DB" "$WORK/aria2.txt"
 measure "aria2c -j 16 (small)" setup_pull aria2c -q -j "$PARALLEL" -d "$WORK/out" -i "$WORK/aria2.txt" --allow-overwrite=true --auto-file-renaming=false --file-allocation=none
 bench_record "pull_${SMALL}x4KiB" "files/s" "$OURS" "$(per_second "$SMALL" "$M_SECONDS")" "aria2c -j 16" true
 bench_record "pull_${SMALL}x4KiB_peak_rss" "MiB" "$OURS_RSS" "$M_RSS" "aria2c -j 16" false
+DURABLE=$OURS
+measure "assets pull (queue unsynced)" setup_pull env ASSETS_QUEUE_DURABILITY=normal "$BIN" pull "$WORK/out" --database "$SMALL_DB" --state "$WORK/pull.sqlite" --quiet --transfers "$PARALLEL"
+bench_record "pull_${SMALL}x4KiB_durable_queue" "files/s" "$DURABLE" "$(per_second "$SMALL" "$M_SECONDS")" "same, synchronous=NORMAL" true
 
 setup_push_big() { new_db big; rm -f "$WORK/push.sqlite"*; }
 setup_curl_big() { new_db curl-big; $API curl-posts "$BASE" "$PIXIEBRIX_TOKEN" "$DB" "$WORK/big" "$WORK/posts.cfg"; }

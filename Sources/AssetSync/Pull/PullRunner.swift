@@ -4,12 +4,17 @@ import PixieBrix
 import Transfer
 
 /// Runs queued pull jobs: `queued → downloading → verifying → done`, `transfers` at a time.
+///
+/// ``PullLifecycle`` decides; this carries out its actions and reports what happened as events. Every
+/// file is written inside the pull folder through a ``ConfinedFolder``: a `.part` opened without
+/// following links, then synced and renamed into place.
 struct PullRunner {
     let folder: String
     let database: String
     let client: PixieBrixClient
     let store: StateStore
     let transfers: Int
+    let budget: RetryBudget
     let reporter: any SyncReporter
     let logger: Logger
 
@@ -20,112 +25,159 @@ struct PullRunner {
         return try await drain(feeder, workers: transfers) { try await process($0, in: root) }
     }
 
+    /// What one job's run has seen, beyond the job itself.
+    private struct Attempt {
+        let started = ContinuousClock.now
+        var lastError: PixieBrixError?
+        /// The open `NAME.part`, kept from the download to the check and the rename.
+        var part: PartFile?
+        var entry: ManifestEntry?
+        /// The file was found in place already (a run killed between the rename and its commit).
+        var placed = false
+
+        var elapsed: Duration { ContinuousClock.now - started }
+    }
+
     private func process(_ start: PullJob, in root: ConfinedFolder) async throws -> JobResult {
         var job = start
+        var lifecycle = PullLifecycle(state: job.state, budget: budget)
+        var attempt = Attempt()
         reporter.report(.started(path: job.path, bytes: job.size ?? 0))
-        do {
-            // A run killed between the rename and its commit left the file in place: check it there.
-            let renamedBeforeACrash = job.state == .verifying && root.status(of: job.path + ".part") == nil
-                && root.status(of: job.path) != nil
-            let part = renamedBeforeACrash ? nil : try openPart(for: job.path, in: root)
-            var downloaded: (size: Int64, etag: String?)?
-            if let part, job.state == .queued || job.state == .downloading {
-                try store.commit(&job, state: .downloading)
+        var action = lifecycle.handle(.resumed)
+        while true {
+            switch action {
+            case .run(let step):
+                try store.commit(&job, state: step.runningState)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
-                downloaded = try await download(&job, into: part)
-                job.size = downloaded?.size
-                job.etag = downloaded?.etag
-                job.bytes = downloaded?.size ?? 0
-                try store.commit(&job, state: .verifying)
-                reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
-            }
-            let entry = try part.map { try verify(job, part: $0) } ?? verifyInPlace(job, in: root)
-            if let part { try commit(part) }
-            let status = root.status(of: job.path)
-            var final = entry
-            final.mtimeNs = status?.mtimeNs ?? entry.mtimeNs
-            try store.finish(&job, entry: final)
-            reporter.report(.finished(path: job.path, bytes: entry.size))
-            return .done(bytes: entry.size)
-        } catch let error as JobFailure {
-            try store.fail(&job, reason: error.reason)
-            reporter.report(.failed(path: job.path, reason: error.reason))
-            return .failed
-        } catch let error as PixieBrixError {
-            switch error.kind {
-            case .unauthorized, .forbidden, .unreachable, .insecureURL, .foreignHost, .cancelled:
-                throw SyncError(kind: .api(error.kind), message: error.description)
-            default:
-                if error.isTransient {
-                    job.error = error.description
-                    try store.commit(&job, state: job.state)
-                    reporter.report(.failed(path: job.path, reason: "\(error) (will resume on the next run)"))
-                } else {
-                    try store.fail(&job, reason: error.description)
-                    reporter.report(.failed(path: job.path, reason: error.description))
+                action = lifecycle.handle(await perform(step, &job, in: root, &attempt))
+            case .retry(let step, let wait):
+                logger.debug("retrying", metadata: ["file": "\(job.path)", "step": "\(step.rawValue)",
+                                                    "reason": "\(attempt.lastError?.description ?? "")"])
+                try await pauseBeforeRetry(wait)
+                action = lifecycle.handle(await perform(step, &job, in: root, &attempt))
+            case .finish:
+                guard let entry = attempt.entry else {
+                    action = lifecycle.handle(.contentMismatch("\(job.path).part was not checked"))
+                    continue
                 }
-                return .failed
+                if !attempt.placed {
+                    do { try attempt.part?.commit() } catch {
+                        let reason = "\(error.message); kept as \(job.path).part"
+                        try store.fail(&job, reason: reason)
+                        reporter.report(.failed(path: job.path, reason: reason))
+                        return .failed(retries: lifecycle.retries)
+                    }
+                }
+                var final = entry
+                final.mtimeNs = root.status(of: job.path)?.mtimeNs ?? entry.mtimeNs
+                try store.finish(&job, entry: final)
+                reporter.report(.finished(path: job.path, bytes: entry.size))
+                return .done(bytes: entry.size, retries: lifecycle.retries)
+            case .fail(let reason, let removePart):
+                if removePart { attempt.part?.discard() }
+                try store.fail(&job, reason: reason)
+                reporter.report(.failed(path: job.path, reason: reason))
+                return .failed(retries: lifecycle.retries)
+            case .stopRun:
+                let error = attempt.lastError
+                throw SyncError(kind: .api(error?.kind ?? .cancelled), message: error?.description ?? "stopped")
+            case .ignore:
+                return job.state == .done ? .done(bytes: job.size ?? 0, retries: lifecycle.retries)
+                    : .failed(retries: lifecycle.retries)
             }
         }
     }
 
-    /// Downloads into `part`, resuming from its bytes; asks for a fresh link once if storage
-    /// refuses an expired one. Returns the object's full length and `ETag`.
-    private func download(_ job: inout PullJob, into part: PartFile) async throws -> (size: Int64, etag: String?) {
+    /// Runs one attempt of a step and says how it went.
+    private func perform(_ step: PullStep, _ job: inout PullJob, in root: ConfinedFolder,
+                         _ attempt: inout Attempt) async -> PullEvent {
+        do {
+            switch step {
+            case .download:
+                let part = try attempt.part ?? openPart(for: job.path, in: root)
+                attempt.part = part
+                let downloaded = try await download(job, into: part)
+                job.size = downloaded.size
+                job.etag = downloaded.etag
+                job.bytes = downloaded.size
+                return .succeeded
+            case .verify:
+                // A run killed between the rename and its commit left the file in place: check it there
+                // (and make no empty .part for it).
+                attempt.placed = attempt.part == nil && root.status(of: job.path + ".part") == nil
+                    && root.status(of: job.path) != nil
+                if attempt.placed {
+                    attempt.entry = try verifyInPlace(job, in: root)
+                } else {
+                    let part = try attempt.part ?? openPart(for: job.path, in: root)
+                    attempt.part = part
+                    attempt.entry = try verify(job, descriptor: part.descriptor, name: "\(job.path).part")
+                }
+                return .succeeded
+            }
+        } catch let error as PixieBrixError {
+            attempt.lastError = error
+            return .failed(StepFailure.classify(error), elapsed: attempt.elapsed)
+        } catch let mismatch as ContentMismatch {
+            return .contentMismatch(mismatch.reason)
+        } catch let error as JobFailure {
+            return .failed(.permanent(error.reason), elapsed: attempt.elapsed)
+        } catch {
+            return .failed(.permanent("\(error)"), elapsed: attempt.elapsed)
+        }
+    }
+
+    /// One download attempt into `part`, resuming from its bytes: the `302` for a fresh link, then
+    /// the storage `GET`. Returns the object's full length and `ETag`.
+    private func download(_ job: PullJob, into part: PartFile) async throws -> (size: Int64, etag: String?) {
         let path = job.path
         let reporter = self.reporter
-        for attempt in 1...2 {
-            let location = try await client.downloadLocation(database: database, id: job.assetId)
-            let response: HTTPResponse
-            do {
-                response = try await client.download(from: location, into: part.descriptor, name: "\(path).part",
-                                                     resume: true) { progress in
-                    reporter.report(.progress(path: path, bytes: progress.downloaded, total: progress.downloadTotal ?? 0))
-                }
-            } catch let error as PixieBrixError where error.kind == .forbidden {
-                // Storage refuses an expired link: ask the API for a fresh one, once.
-                if attempt == 1 { continue }
-                throw JobFailure(reason: "storage refused the download link twice (\(error.detail ?? "403"))")
-            } catch let error as PixieBrixError where error.kind == .localFile {
-                let free = Self.freeBytes(at: ((folder + "/" + path) as NSString).deletingLastPathComponent)
-                    .map { ", \($0) bytes free on disk" }
-                throw JobFailure(reason: "cannot write \(path).part (kept for resuming): \(error.message)\(free ?? "")")
+        let location = try await client.downloadLocation(database: database, id: job.assetId)
+        let response: HTTPResponse
+        do {
+            response = try await client.download(from: location, into: part.descriptor, name: "\(path).part",
+                                                 resume: true) { progress in
+                reporter.report(.progress(path: path, bytes: progress.downloaded, total: progress.downloadTotal ?? 0))
             }
-            let etag = response.headers["ETag"].map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased() }
-            switch response.status {
-            case 206:
-                if let total = response.headers["Content-Range"]?.split(separator: "/").last.flatMap({ Int64($0) }) {
-                    return (total, etag)
-                }
-            case 200:
-                if let length = response.headers["Content-Length"].flatMap({ Int64($0) }) { return (length, etag) }
-                return (part.size, etag)
-            case 416:
-                // Everything was already on disk: learn the length and ETag without the body.
-                let info = try await client.remoteObjectInfo(location)
-                return (info.length, info.etag)
-            default:
-                break
-            }
-            throw JobFailure(reason: "storage answered \(response.status) without the object's length")
+        } catch let error as PixieBrixError where error.kind == .localFile {
+            let free = Self.freeBytes(at: ((folder + "/" + path) as NSString).deletingLastPathComponent)
+                .map { ", \($0) bytes free on disk" }
+            throw JobFailure(reason: "cannot write \(path).part (kept for resuming): \(error.message)\(free ?? "")")
         }
-        throw JobFailure(reason: "storage refused the download link twice")
+        let etag = response.headers["ETag"].map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased() }
+        switch response.status {
+        case 206:
+            if let total = response.headers["Content-Range"]?.split(separator: "/").last.flatMap({ Int64($0) }) {
+                return (total, etag)
+            }
+        case 200:
+            if let length = response.headers["Content-Length"].flatMap({ Int64($0) }) { return (length, etag) }
+            return (part.size, etag)
+        case 416:
+            // Everything was already on disk: learn the length and ETag without the body.
+            let info = try await client.remoteObjectInfo(location)
+            return (info.length, info.etag)
+        default:
+            break
+        }
+        throw JobFailure(reason: "storage answered \(response.status) without the object's length")
     }
 
-    private func verify(_ job: PullJob, part: PartFile) throws -> ManifestEntry {
-        try verify(job, descriptor: part.descriptor, name: "\(job.path).part", discard: part.discard)
-    }
-
-    /// Checks the file a killed run renamed into place before it could commit; removes it if it is wrong.
+    /// Checks the file a killed run renamed into place before it could commit; a wrong one is removed.
     private func verifyInPlace(_ job: PullJob, in root: ConfinedFolder) throws -> ManifestEntry {
         let descriptor: Int32
         do { descriptor = try root.openForReading(job.path) } catch { throw JobFailure(reason: error.message) }
         defer { close(descriptor) }
-        return try verify(job, descriptor: descriptor, name: job.path) { root.remove(job.path) }
+        do {
+            return try verify(job, descriptor: descriptor, name: job.path)
+        } catch let mismatch as ContentMismatch {
+            root.remove(job.path)
+            throw mismatch
+        }
     }
 
-    /// Length, then MD5 against storage's `ETag`, read through an open descriptor; `discard` drops a wrong file.
-    private func verify(_ job: PullJob, descriptor: Int32, name: String, discard: () -> Void) throws -> ManifestEntry {
+    /// Length, then MD5 against storage's `ETag`, read through an open descriptor.
+    private func verify(_ job: PullJob, descriptor: Int32, name: String) throws -> ManifestEntry {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
             throw JobFailure(reason: "cannot read \(name): \(String(cString: strerror(errno)))")
@@ -133,17 +185,14 @@ struct PullRunner {
         let size = Int64(info.st_size)
         let mtimeNs = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         if let expected = job.size, size != expected {
-            discard()
-            throw JobFailure(reason: "downloaded \(size) bytes, expected \(expected); the partial file was removed")
+            throw ContentMismatch(reason: "downloaded \(size) bytes, expected \(expected)")
         }
         let digest: FileDigest
         do { digest = try FileDigest.of(descriptor: descriptor) } catch {
             throw JobFailure(reason: "cannot read \(name): \(error.localizedDescription)")
         }
         if let etag = job.etag, etag.count == 32, etag != digest.md5 {
-            discard()
-            throw JobFailure(reason: "the download's MD5 \(digest.md5) differs from storage's ETag \(etag); "
-                + "the partial file was removed")
+            throw ContentMismatch(reason: "the download's MD5 \(digest.md5) differs from storage's ETag \(etag)")
         }
         return ManifestEntry(path: job.path, size: size, mtimeNs: mtimeNs, md5: digest.md5,
                              sha256: digest.sha256, assetId: job.assetId, etag: job.etag, syncedAt: Date())
@@ -162,8 +211,9 @@ struct PullRunner {
             throw JobFailure(reason: "\(error.message); not written")
         }
     }
+}
 
-    private func commit(_ part: PartFile) throws {
-        do { try part.commit() } catch { throw JobFailure(reason: error.message) }
-    }
+/// The downloaded bytes are not storage's.
+struct ContentMismatch: Error {
+    var reason: String
 }

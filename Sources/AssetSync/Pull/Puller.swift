@@ -9,6 +9,8 @@ public struct PullOptions: Sendable {
     public var exclude: [String] = []
     /// Replace local files that differ from the remote ones and were not written by an earlier pull.
     public var overwrite = false
+    /// How often and how long a job's (and the listing's) transient failures are retried within a run.
+    public var retryBudget = RetryBudget()
 
     public init() {}
 }
@@ -25,6 +27,8 @@ public struct PullPlan: Sendable {
     public var unchanged = 0
     /// Files that cannot be pulled, with the reason (unsafe names, local conflicts).
     public var refused: [ScanProblem] = []
+    /// Times the listing was read again after a transient failure.
+    public var listingRetries = 0
 }
 
 /// Pulls a database's assets into a folder: the newest uploaded asset per filename, downloaded
@@ -55,16 +59,32 @@ public struct Puller: Sendable {
         var plan = PullPlan()
         let rules = IgnoreRules(include: options.include, exclude: options.exclude)
         var refusedNames: [String: String] = [:]
-        try await client.assets(database: database) { page in
-            for asset in page where asset.isUploaded {
-                switch RemotePath.localPath(for: asset.filename) {
-                case .failure(let error):
-                    refusedNames[asset.filename] = error.description
-                case .success(let path):
-                    if rules.ignoresFile(path) && !(options.include.isEmpty && options.exclude.isEmpty) { continue }
-                    if let known = newest[path], known.asset.createdAt >= asset.createdAt { continue }
-                    newest[path] = (path, asset)
+        let started = ContinuousClock.now
+        while true {
+            newest = [:]
+            refusedNames = [:]
+            do {
+                try await client.assets(database: database) { page in
+                    for asset in page where asset.isUploaded {
+                        switch RemotePath.localPath(for: asset.filename) {
+                        case .failure(let error):
+                            refusedNames[asset.filename] = error.description
+                        case .success(let path):
+                            if rules.ignoresFile(path) && !(options.include.isEmpty && options.exclude.isEmpty) { continue }
+                            if let known = newest[path], known.asset.createdAt >= asset.createdAt { continue }
+                            newest[path] = (path, asset)
+                        }
+                    }
                 }
+                break
+            } catch let error as PixieBrixError {
+                // The listing is read again from its first page.
+                guard let wait = PullLifecycle.listingFailed(StepFailure.classify(error), retriesMade: plan.listingRetries,
+                                                             elapsed: ContinuousClock.now - started,
+                                                             budget: options.retryBudget)
+                else { throw error }
+                plan.listingRetries += 1
+                try await pauseBeforeRetry(wait)
             }
         }
         plan.refused = refusedNames.map { ScanProblem(path: $0.key, reason: $0.value) }.sorted { $0.path < $1.path }
@@ -139,10 +159,12 @@ public struct Puller: Sendable {
             try store.enqueuePull(path: download.path, assetId: download.asset.id)
         }
         var summary = try await PullRunner(folder: folder, database: database, client: client, store: store,
-                                           transfers: options.transfers, reporter: reporter, logger: logger).run()
+                                           transfers: options.transfers, budget: options.retryBudget, reporter: reporter,
+                                           logger: logger).run()
         summary.planned = plan.downloads.count + plan.resumed.count
         summary.unchanged = plan.unchanged
         summary.failed += plan.refused.count
+        summary.retries += plan.listingRetries
         summary.seconds = Date().timeIntervalSince(started)
         reporter.report(.summary(summary))
         return summary

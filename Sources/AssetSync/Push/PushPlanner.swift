@@ -19,6 +19,8 @@ public struct PushOptions: Sendable {
     public var bandwidthLimit: Int?
     /// Follow symbolic links whose target stays inside the folder (`--follow-symlinks`).
     public var followSymlinks = false
+    /// How often and how long a job's transient failures are retried within a run.
+    public var retryBudget = RetryBudget()
 
     public init() {}
 }

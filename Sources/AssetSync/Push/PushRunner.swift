@@ -5,8 +5,9 @@ import Transfer
 
 /// Runs queued push jobs through the lifecycle, `transfers` files at a time.
 ///
-/// Every transition is committed before the step it guards (see ``PushLifecycle``). A failure of
-/// one file is recorded on its job and the others go on; a failure of the whole run (a refused
+/// ``PushLifecycle`` decides; this carries out its actions (commits, requests, pauses) and reports
+/// what happened back as events. Every transition is committed before the step it guards. A failure
+/// of one file is recorded on its job and the others go on; a failure of the whole run (a refused
 /// token, an unreachable server) stops every worker and leaves the jobs resumable.
 struct PushRunner {
     let folder: String
@@ -19,14 +20,7 @@ struct PushRunner {
 
     /// Upload URLs live one hour; one issued longer ago than this is not used.
     static let uploadURLLifetime: TimeInterval = 55 * 60
-    static let maxRecreations = 3
     static let maxFilenameLength = 255
-
-    private enum StepOutcome {
-        case finished
-        /// The job was reset (new content or a fresh create); run the loop again from its new state.
-        case restarted
-    }
 
     func run() async throws -> SyncSummary {
         let store = self.store
@@ -34,164 +28,177 @@ struct PushRunner {
         return try await drain(feeder, workers: options.transfers, process)
     }
 
+    /// What one job's run has seen, beyond the job itself.
+    private struct Attempt {
+        let started = ContinuousClock.now
+        /// The last API error, thrown as the run's failure if the lifecycle stops the run.
+        var lastError: PixieBrixError?
+        /// The file's new content, when a look at it found a change.
+        var changed: (digest: FileDigest, mtimeNs: Int64)?
+
+        var elapsed: Duration { ContinuousClock.now - started }
+    }
+
     /// Runs one job to `done` or `failed`; returns how it ended for the summary. The watch service's
     /// scheduler calls it too, one job at a time per worker.
     func process(_ start: PushJob) async throws -> JobResult {
         var job = start
+        var lifecycle = PushLifecycle(state: job.state, recreations: job.recreations, budget: options.retryBudget)
+        var attempt = Attempt()
         reporter.report(.started(path: job.path, bytes: job.size))
-        if PushLifecycle.mayHaveOrphaned(resumingFrom: job.state) {
-            try store.recordOrphan(path: job.path, assetId: nil, reason: "the process stopped during the create; the server may hold an unmarked asset")
-        }
-        while let step = PushLifecycle.nextStep(from: job.state) {
-            do {
-                if try refreshIfChanged(&job, before: step) { continue }
+        var action = lifecycle.handle(.resumed)
+        while true {
+            switch action {
+            case .checkFile:
+                action = lifecycle.handle(try checkFile(&job, &attempt))
+            case .run(let step):
                 try store.commit(&job, state: step.runningState)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
-                switch try await perform(step, &job) {
-                case .restarted:
+                action = lifecycle.handle(await performAndReport(step, &job, &attempt))
+            case .retry(let step, let wait, let possibleOrphan):
+                if let possibleOrphan { try store.recordOrphan(path: job.path, assetId: nil, reason: possibleOrphan) }
+                logger.debug("retrying", metadata: ["file": "\(job.path)", "step": "\(step.rawValue)",
+                                                    "reason": "\(attempt.lastError?.description ?? "")"])
+                try await pauseBeforeRetry(wait)
+                action = lifecycle.handle(await performAndReport(step, &job, &attempt))
+            case .recordPossibleOrphan(let reason, let step):
+                try store.recordOrphan(path: job.path, assetId: nil, reason: reason)
+                try store.commit(&job, state: step.runningState)
+                action = lifecycle.handle(await performAndReport(step, &job, &attempt))
+            case .recreate(let reason):
+                try store.recreate(&job, reason: reason)
+                action = lifecycle.handle(.reset)
+            case .restart(let reason):
+                guard let changed = attempt.changed else {
+                    action = lifecycle.handle(.localFileUnreadable("its new content was not read"))
                     continue
-                case .finished where step == .verify:
-                    try store.finish(&job)
-                case .finished:
-                    // Committed with the next step's running state, before that step starts: one
-                    // write per step, and what this step learned is durable before it is relied on.
-                    job.state = step.finishedState
                 }
+                try store.restart(&job, size: changed.digest.size, mtimeNs: changed.mtimeNs, digest: changed.digest,
+                                  reason: reason)
+                attempt.changed = nil
+                reporter.report(.notice("\(job.path) changed while in flight: starting over with its new content"))
+                action = lifecycle.handle(.reset)
+            case .fail(let reason):
+                try store.fail(&job, reason: reason)
+                logger.info("push failed", metadata: ["file": "\(job.path)", "reason": "\(reason)"])
+                reporter.report(.failed(path: job.path, reason: reason))
+                return .failed(retries: lifecycle.retries)
+            case .finish:
+                try store.finish(&job)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
-            } catch let error as JobFailure {
-                try store.fail(&job, reason: error.reason)
-                logger.info("push failed", metadata: ["file": "\(job.path)", "reason": "\(error.reason)"])
-                reporter.report(.failed(path: job.path, reason: error.reason))
-                return .failed
-            } catch let error as PixieBrixError {
-                if let fatal = runFailure(error) { throw fatal }
-                if error.isTransient {
-                    // Left in its state: the next run resumes it.
-                    job.error = error.description
-                    try store.commit(&job, state: job.state)
-                    reporter.report(.failed(path: job.path, reason: "\(error) (will resume on the next run)"))
-                    return .failed
-                }
-                try store.fail(&job, reason: error.description)
-                reporter.report(.failed(path: job.path, reason: error.description))
-                return .failed
+                reporter.report(.finished(path: job.path, bytes: job.size))
+                return .done(bytes: job.size, retries: lifecycle.retries)
+            case .stopRun:
+                let error = attempt.lastError
+                throw SyncError(kind: .api(error?.kind ?? .cancelled), message: error?.description ?? "stopped")
+            case .ignore:
+                return job.state == .done ? .done(bytes: job.size, retries: lifecycle.retries)
+                    : .failed(retries: lifecycle.retries)
             }
         }
-        reporter.report(.finished(path: job.path, bytes: job.size))
-        return .done(bytes: job.size)
     }
 
-    /// A failure that ends the whole run rather than one file.
-    private func runFailure(_ error: PixieBrixError) -> SyncError? {
-        switch error.kind {
-        case .unauthorized, .forbidden, .unreachable, .insecureURL, .foreignHost, .cancelled:
-            return SyncError(kind: .api(error.kind), message: error.description)
-        default:
-            return nil
-        }
-    }
-
-    /// Before creating, uploading or marking: if the file changed since it was queued, start over
-    /// with the new content. Returns true when the job was restarted.
-    private func refreshIfChanged(_ job: inout PushJob, before step: PushStep) throws -> Bool {
-        guard step != .verify, PushLifecycle.restartsOnLocalChange(in: job.state) else { return false }
+    /// Compares the file with the queued content: a `stat`, and a hash only if that changed.
+    private func checkFile(_ job: inout PushJob, _ attempt: inout Attempt) throws -> PushEvent {
         let path = folder + "/" + job.path
         guard let now = LocalScanner.fileStatus(path: path, followingLink: options.followSymlinks) else {
-            throw JobFailure(reason: "the file disappeared before its upload finished")
+            return .localFileMissing
         }
-        if now.size == job.size && now.mtimeNs == job.mtimeNs { return false }
+        if now.size == job.size && now.mtimeNs == job.mtimeNs { return .localFileUnchanged }
         let digest: FileDigest
-        do { digest = try FileDigest.of(path: path) } catch {
-            throw JobFailure(reason: "cannot read the file: \(error.localizedDescription)")
-        }
+        do { digest = try FileDigest.of(path: path) } catch { return .localFileUnreadable(error.localizedDescription) }
         if digest.md5 == job.md5 && digest.size == job.size {
+            // Touched, not changed: remember the new time so that the next look needs no hash.
             job.mtimeNs = now.mtimeNs
             try store.commit(&job, state: job.state)
-            return false
+            return .localFileUnchanged
         }
-        try store.restart(&job, size: digest.size, mtimeNs: now.mtimeNs, digest: digest,
-                          reason: "the file changed before its upload finished")
-        reporter.report(.notice("\(job.path) changed while in flight: starting over with its new content"))
-        return true
+        attempt.changed = (digest, now.mtimeNs)
+        return .localFileChanged
     }
 
-    private func perform(_ step: PushStep, _ job: inout PushJob) async throws -> StepOutcome {
-        switch step {
-        case .create: try await create(&job)
-        case .upload: try await upload(&job)
-        case .mark: try await mark(&job)
-        case .verify: try await verify(&job)
+    /// Runs one attempt of a step; a finished step's state is reported at once (and committed with
+    /// the next step's running state, as DESIGN.md has it).
+    private func performAndReport(_ step: PushStep, _ job: inout PushJob, _ attempt: inout Attempt) async -> PushEvent {
+        let event = await perform(step, &job, &attempt)
+        if event == .succeeded && step != .verify {
+            job.state = step.finishedState
+            reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
+        }
+        return event
+    }
+
+    /// Runs one attempt of a step and says how it went.
+    private func perform(_ step: PushStep, _ job: inout PushJob, _ attempt: inout Attempt) async -> PushEvent {
+        do {
+            switch step {
+            case .create: return try await create(&job, attempt.elapsed)
+            case .upload: return try await upload(&job, &attempt)
+            case .mark: return try await mark(&job)
+            case .verify: return try await verify(&job, attempt.elapsed)
+            }
+        } catch let error as PixieBrixError {
+            attempt.lastError = error
+            return .failed(StepFailure.classify(error), elapsed: attempt.elapsed)
+        } catch {
+            return .failed(.permanent("\(error)"), elapsed: attempt.elapsed)
         }
     }
 
-    private func create(_ job: inout PushJob) async throws -> StepOutcome {
-        guard job.path.unicodeScalars.count <= Self.maxFilenameLength else {
-            throw JobFailure(reason: "the name is \(job.path.unicodeScalars.count) characters long; "
-                + "PixieBrix allows at most \(Self.maxFilenameLength)")
+    private func create(_ job: inout PushJob, _ elapsed: Duration) async throws -> PushEvent {
+        let length = job.path.unicodeScalars.count
+        guard length <= Self.maxFilenameLength else {
+            return .failed(.permanent("the name is \(length) characters long; PixieBrix allows at most \(Self.maxFilenameLength)"),
+                           elapsed: elapsed)
         }
         let upload = try await client.createAsset(database: database, filename: job.path)
         job.assetId = upload.asset.id
         job.uploadUrl = upload.post.url.absoluteString
         job.uploadFields = Self.encodeFields(upload.post.fields)
         job.issuedAt = Date()
-        return .finished
+        return .succeeded
     }
 
-    private func upload(_ job: inout PushJob) async throws -> StepOutcome {
+    private func upload(_ job: inout PushJob, _ attempt: inout Attempt) async throws -> PushEvent {
         guard let issuedAt = job.issuedAt, Date().timeIntervalSince(issuedAt) < Self.uploadURLLifetime,
               let post = Self.decodePost(job)
-        else {
-            return try recreate(&job, reason: "its upload URL expired before the upload")
-        }
+        else { return .uploadLinkExpired }
         let path = job.path
         let size = job.size
         let reporter = self.reporter
-        let etag: String
-        do {
-            etag = try await client.upload(post, file: folder + "/" + job.path, filename: job.path,
+        let etag = try await client.upload(post, file: folder + "/" + job.path, filename: job.path,
                                            bandwidthLimit: options.bandwidthLimit) { progress in
-                reporter.report(.progress(path: path, bytes: progress.uploaded, total: size))
-            }
-        } catch let error as PixieBrixError where error.kind == .forbidden {
-            return try recreate(&job, reason: "storage refused the upload URL (\(error.detail ?? "403"))")
-        } catch let error as PixieBrixError where error.kind == .localFile {
-            throw JobFailure(reason: "cannot read the file: \(error.message)")
+            reporter.report(.progress(path: path, bytes: progress.uploaded, total: size))
         }
         guard etag == job.md5 else {
-            // The bytes sent were not those hashed: the file changed during the upload.
+            // The bytes sent were not those hashed when the file changed during the upload.
             let digest = try? FileDigest.of(path: folder + "/" + job.path)
             let status = LocalScanner.fileStatus(path: folder + "/" + job.path, followingLink: options.followSymlinks)
-            guard let digest, let status, digest.md5 != job.md5 || digest.md5 == etag else {
-                throw JobFailure(reason: "storage's ETag \(etag) does not match the file's MD5 \(job.md5)")
+            if let digest, let status, digest.md5 != job.md5 || digest.md5 == etag {
+                attempt.changed = (digest, status.mtimeNs)
+                return .fileChangedDuringUpload
             }
-            try store.restart(&job, size: digest.size, mtimeNs: status.mtimeNs, digest: digest,
-                              reason: "the file changed during its upload")
-            return .restarted
+            return .etagMismatch("storage's ETag \(etag) does not match the file's MD5 \(job.md5)")
         }
         job.etag = etag
-        return .finished
+        return .succeeded
     }
 
-    private func recreate(_ job: inout PushJob, reason: String) throws -> StepOutcome {
-        guard job.recreations < Self.maxRecreations else {
-            throw JobFailure(reason: "\(reason), \(job.recreations) times")
-        }
-        try store.recreate(&job, reason: reason)
-        return .restarted
-    }
-
-    private func mark(_ job: inout PushJob) async throws -> StepOutcome {
-        guard let assetId = job.assetId else { return try recreate(&job, reason: "no asset id was recorded") }
+    private func mark(_ job: inout PushJob) async throws -> PushEvent {
+        guard let assetId = job.assetId else { return .assetIdMissing }
         try await client.markUploaded(database: database, id: assetId)
-        return .finished
+        return .succeeded
     }
 
-    private func verify(_ job: inout PushJob) async throws -> StepOutcome {
-        guard let assetId = job.assetId else { return try recreate(&job, reason: "no asset id was recorded") }
+    private func verify(_ job: inout PushJob, _ elapsed: Duration) async throws -> PushEvent {
+        guard let assetId = job.assetId else { return .assetIdMissing }
         let asset = try await client.asset(database: database, id: assetId)
-        guard asset.isUploaded else { throw JobFailure(reason: "the server does not show asset \(assetId) as uploaded") }
+        guard asset.isUploaded else {
+            return .failed(.permanent("the server does not show asset \(assetId) as uploaded"), elapsed: elapsed)
+        }
         guard asset.filename == job.path else {
-            throw JobFailure(reason: "the server holds asset \(assetId) as \"\(asset.filename)\", not \"\(job.path)\"")
+            return .failed(.permanent("the server holds asset \(assetId) as \"\(asset.filename)\", not \"\(job.path)\""),
+                           elapsed: elapsed)
         }
         if options.verify == .content {
             let location = try await client.downloadLocation(database: database, id: assetId)
@@ -200,10 +207,10 @@ struct PushRunner {
             _ = try await client.download(from: location, to: temporary, resume: false)
             let digest = try FileDigest.of(path: temporary)
             guard digest.sha256 == job.sha256 else {
-                throw JobFailure(reason: "the stored bytes' SHA-256 differs from the file's")
+                return .failed(.permanent("the stored bytes' SHA-256 differs from the file's"), elapsed: elapsed)
             }
         }
-        return .finished
+        return .succeeded
     }
 
     static func encodeFields(_ fields: [MultipartForm.Field]) -> String {
@@ -225,14 +232,14 @@ struct PushRunner {
     }
 }
 
-/// A reason one file cannot be pushed (or pulled); recorded on its job.
+/// A reason one file cannot be pulled; recorded on its job.
 struct JobFailure: Error {
     var reason: String
 }
 
 enum JobResult: Sendable {
-    case done(bytes: Int64)
-    case failed
+    case done(bytes: Int64, retries: Int)
+    case failed(retries: Int)
 }
 
 actor Tally {
@@ -240,11 +247,22 @@ actor Tally {
 
     func add(_ result: JobResult) {
         switch result {
-        case .done(let bytes):
+        case .done(let bytes, let retries):
             summary.done += 1
             summary.bytes += bytes
-        case .failed:
+            summary.retries += retries
+        case .failed(let retries):
             summary.failed += 1
+            summary.retries += retries
         }
+    }
+}
+
+/// Waits before a retry, as the lifecycle's ``RetryWait`` says (the jitter is drawn here).
+func pauseBeforeRetry(_ wait: RetryWait) async throws {
+    do {
+        try await Task.sleep(for: wait.duration(unitRandom: Double.random(in: 0...1)))
+    } catch {
+        throw SyncError(kind: .api(.cancelled), message: "cancelled while waiting to retry")
     }
 }

@@ -17,6 +17,8 @@ extension StateStore {
 
     private static func enqueue(_ file: LocalFile, digest: FileDigest, db: GRDB.Database) throws {
         let now = Date()
+        let failed = try PushJob.filter(Column("path") == file.path).filter(Column("state") == PushState.failed)
+            .order(Column("id").desc).fetchAll(db)
         try PushJob.filter(Column("path") == file.path).filter(Column("state") == PushState.failed).deleteAll(db)
         if var active = try PushJob.filter(Column("path") == file.path)
             .filter(PushState.active.contains(Column("state"))).fetchOne(db) {
@@ -30,6 +32,19 @@ extension StateStore {
             }
             try restart(&active, size: digest.size, mtimeNs: file.mtimeNs, digest: digest,
                         reason: "the file changed before its upload finished", db: db)
+            return
+        }
+        if var revived = failed.first, let state = revived.failedState, !revived.md5.isEmpty,
+           revived.md5 == digest.md5, revived.size == digest.size {
+            // The same content failed before: go on where it stopped. A fresh create could duplicate an
+            // asset whose mark was saved although its answer was lost.
+            revived.id = nil
+            revived.state = state
+            revived.failedState = nil
+            revived.error = nil
+            revived.mtimeNs = file.mtimeNs
+            revived.updatedAt = now
+            try revived.insert(db)
             return
         }
         var job = PushJob(id: nil, path: file.path, size: digest.size, mtimeNs: file.mtimeNs, md5: digest.md5,
@@ -73,6 +88,9 @@ extension StateStore {
         job.updatedAt = Date()
         let copy = job
         try pool.write { db in try copy.update(db) }
+        // A rolled-back `creating` would create a second asset; `uploading` and `marking` hold what
+        // the steps before learned.
+        if state == .creating || state == .uploading || state == .marking { try makeDurable() }
     }
 
     /// Commits `done` and the manifest entry in one transaction.

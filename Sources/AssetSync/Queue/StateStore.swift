@@ -9,15 +9,36 @@ import GRDB
 public final class StateStore: Sendable {
     public let path: String
     let pool: DatabasePool
-    private let lock: FileLock
+    /// Nil for a store opened only for reading (``openForReading(path:)``).
+    private let lock: FileLock?
+    let durability: Durability
+
+    /// How the commits that guard a create, an upload and a mark survive a power cut (a plain
+    /// commit in WAL mode with `synchronous=NORMAL` survives a crash of the process, not of the
+    /// machine).
+    public enum Durability: String, Sendable {
+        /// `synchronous=NORMAL` and nothing more: the last commits may roll back on power loss.
+        case normal
+        /// `synchronous=FULL`: every commit syncs the WAL.
+        case full
+        /// `synchronous=NORMAL`, and a checkpoint (which syncs) after each commit that guards a create,
+        /// an upload or a mark.
+        case checkpoint
+
+        /// `ASSETS_QUEUE_DURABILITY` picks another mode, for measuring (scripts/bench sync).
+        static var configured: Durability {
+            ProcessInfo.processInfo.environment["ASSETS_QUEUE_DURABILITY"].flatMap(Durability.init(rawValue:)) ?? .full
+        }
+    }
 
     public static func open(path: String) throws -> StateStore {
         try PrivateFiles.makeFolder((path as NSString).deletingLastPathComponent)
         let lock = try FileLock(path: path + ".lock")
         try PrivateFiles.prepareDatabase(path)
+        let durability = Durability.configured
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
         }
         configuration.busyMode = .timeout(10)
         let pool: DatabasePool
@@ -27,13 +48,35 @@ public final class StateStore: Sendable {
         } catch {
             throw SyncError(kind: .stateFile, message: "cannot open the state file \(path): \(error)")
         }
-        return StateStore(path: path, pool: pool, lock: lock)
+        return StateStore(path: path, pool: pool, lock: lock, durability: durability)
     }
 
-    private init(path: String, pool: DatabasePool, lock: FileLock) {
+    /// Opens a state file to read while another process (`assets watch`) owns it: WAL readers need
+    /// no lock and see the last committed state. Writing through it fails, except
+    /// ``requestRetry()`` with `forRequests`.
+    public static func openForReading(path: String, forRequests: Bool = false) throws -> StateStore {
+        var configuration = Configuration()
+        configuration.readonly = !forRequests
+        configuration.busyMode = .timeout(10)
+        do {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            return StateStore(path: path, pool: pool, lock: nil, durability: .normal)
+        } catch {
+            throw SyncError(kind: .stateFile, message: "cannot read the state file \(path): \(error)")
+        }
+    }
+
+    private init(path: String, pool: DatabasePool, lock: FileLock?, durability: Durability) {
         self.path = path
         self.pool = pool
         self.lock = lock
+        self.durability = durability
+    }
+
+    /// After a commit that guards a step which must not be repeated after a power cut.
+    func makeDurable() throws {
+        guard durability == .checkpoint else { return }
+        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }
     }
 
     static var migrator: DatabaseMigrator {

@@ -141,6 +141,13 @@ actor JobScheduler {
         return true
     }
 
+    /// Failed jobs were put back (with their old ids): look at the whole queue again.
+    func requeued() {
+        cursor = 0
+        candidates = []
+        resumeWaiters()
+    }
+
     /// Stops handing out jobs; waiting workers return nil.
     func drain() {
         draining = true

@@ -412,12 +412,25 @@ public final class WatchService: Sendable {
             }
         }
 
+        /// `assets retry` run while this watch owns the state file hands its request over here.
+        private func takeRetryRequest() async {
+            do {
+                guard let requeued = try service.store.takeRetryRequest() else { return }
+                service.logger.info("requeued failed jobs for assets retry", metadata: [
+                    "push": "\(requeued.push)", "pull": "\(requeued.pull)"])
+                await scheduler.requeued()
+            } catch {
+                service.logger.warning("cannot take a retry request", metadata: ["reason": "\(error)"])
+            }
+        }
+
         private mutating func tick() async {
             let now = Date().timeIntervalSince1970
             releaseDue()
             await scheduler.tick(now: now)
             guard now - lastGauges >= 1 else { return }
             lastGauges = now
+            await takeRetryRequest()
             let inFlight = await scheduler.inFlightCount
             let queued = max(0, ((try? service.store.activePushCount()) ?? 0) - inFlight)
             let (settling, folders) = (tracker.count, watcher.count)

@@ -27,7 +27,12 @@ struct PullCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Replace local files that differ from the remote ones (by default they are kept and reported).")
     var overwrite = false
 
+    @Option(name: .long, help: ArgumentHelp("Retries per file (and of the listing) within the run after a transient "
+        + "failure, with backoff; a file also gives up after 15 minutes.", valueName: "n"))
+    var retries = RetryBudget().retries
+
     func validate() throws {
+        guard retries >= 0 && retries <= 1000 else { throw ValidationError("--retries must be between 0 and 1000") }
         guard transfers >= 1 && transfers <= 256 else { throw ValidationError("--transfers must be between 1 and 256") }
     }
 
@@ -42,6 +47,7 @@ struct PullCommand: AsyncParsableCommand {
                 options.include = include
                 options.exclude = exclude
                 options.overwrite = overwrite
+                options.retryBudget.retries = retries
                 let reporter = Reporters.make(global, verb: "pull")
                 let puller = Puller(folder: target.absoluteFolder, database: target.database, client: client,
                                     store: store, options: options, reporter: reporter, logger: global.logger)

@@ -76,6 +76,7 @@ struct JSONLinesReporter: SyncReporter, Finishing {
         case .summary(let summary):
             object = ["event": "summary", "planned": summary.planned, "done": summary.done, "failed": summary.failed,
                       "unchanged": summary.unchanged, "bytes": summary.bytes, "orphans": summary.orphans,
+                      "retries": summary.retries,
                       "seconds": (summary.seconds * 1000).rounded() / 1000]
         }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -170,6 +171,7 @@ final class ProgressReporter: SyncReporter, Finishing, @unchecked Sendable {
         guard let summary else { return }
         var line = "\(verb): \(summary.done) done, \(summary.failed) failed, \(summary.unchanged) unchanged, "
             + "\(Self.bytes(summary.bytes)) in \(Self.duration(summary.seconds))"
+        if summary.retries > 0 { line += ", \(summary.retries) retries" }
         if summary.orphans > 0 { line += ", \(summary.orphans) orphan asset(s) left (see `assets status`)" }
         writeError(raw: "", line, end: "\n")
     }

@@ -19,7 +19,12 @@ struct UploadOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Cap each upload's rate, e.g. 500k, 10M.", valueName: "rate"))
     var bwlimit: String?
 
+    @Option(name: .long, help: ArgumentHelp("Retries per file within the run after a transient failure (429, 5xx, a "
+        + "broken connection), with backoff; a file also gives up after 15 minutes.", valueName: "n"))
+    var retries = RetryBudget().retries
+
     func validate() throws {
+        guard retries >= 0 && retries <= 1000 else { throw ValidationError("--retries must be between 0 and 1000") }
         guard transfers >= 1 && transfers <= 256 else { throw ValidationError("--transfers must be between 1 and 256") }
         guard VerifyMode(rawValue: verify) != nil else { throw ValidationError("--verify must be meta or content") }
         if let bwlimit { _ = try parseRate(bwlimit) }
@@ -33,6 +38,7 @@ struct UploadOptions: ParsableArguments {
         options.include = include
         options.exclude = exclude
         options.bandwidthLimit = try bwlimit.map(parseRate)
+        options.retryBudget.retries = retries
         return options
     }
 }

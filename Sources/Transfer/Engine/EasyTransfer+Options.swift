@@ -25,6 +25,7 @@ extension EasyTransfer {
         set(CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
         set(CURLOPT_MAXREDIRS, 10)
         set(CURLOPT_NOSIGNAL, 1)
+        if request.freshConnection { set(CURLOPT_FRESH_CONNECT, 1) }
         set(CURLOPT_USERAGENT, configuration.userAgent)
         set(CURLOPT_HTTP_VERSION, Int(configuration.http2 ? CCurl_http_version_2tls() : CCurl_http_version_1_1()))
         // Wait for a connection that can multiplex rather than open another one next to it.

@@ -35,7 +35,7 @@ extension Duration {
 ///
 /// The value comes from the server, so nothing here may trap: seconds beyond `Int64` saturate, dates
 /// far away are clamped, and the caller compares the demand with its cap before sleeping on it.
-enum RetryAfter {
+public enum RetryAfter {
     /// What the server asked for.
     struct Demand: Sendable, Equatable {
         /// The header as sent (cut to 64 characters), for messages.
@@ -51,7 +51,7 @@ enum RetryAfter {
         }
     }
 
-    static func parse(_ value: String?, now: Date = Date()) -> Duration? {
+    public static func parse(_ value: String?, now: Date = Date()) -> Duration? {
         demand(value, now: now)?.duration
     }
 
