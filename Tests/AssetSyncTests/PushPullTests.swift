@@ -1,5 +1,4 @@
 @testable import AssetSync
-import Crypto
 import Foundation
 import Transfer
 import PixieBrix
@@ -192,32 +191,6 @@ struct PushPullTests {
             #expect(served.count == 1, "\(served)")
             #expect(served.first?["range"] == "bytes=1234567-")
             #expect(served.first?["bytes"] == String(3_000_000 - 1_234_567))
-        }
-    }
-
-    @Test("a pull killed after moving a verified file into place, before committing it, finishes it on resume")
-    func resumeAfterRenameBeforeCommit() async throws {
-        try await withFixture { fixture in
-            let source = try fixture.scratch.folder("source")
-            let content = pseudoRandomBytes(300_000, seed: 8)
-            try write(content, to: source + "/moved.bin")
-            #expect(try await fixture.pusher(source, store: try fixture.store("push.sqlite")).push().done == 1)
-            let asset = try #require(try await fixture.uploadedAssets()["moved.bin"]?.first)
-            // The state a kill leaves between the rename and the commit: `verifying`, no .part, the file in place.
-            let target = try fixture.scratch.folder("target")
-            try write(content, to: target + "/moved.bin")
-            let store = try fixture.store("pull.sqlite")
-            try store.enqueuePull(path: "moved.bin", assetId: asset.id)
-            var job = try #require(try store.activePullJobs()["moved.bin"])
-            job.size = Int64(content.count)
-            job.etag = Insecure.MD5.hash(data: content).map { String(format: "%02x", $0) }.joined()
-            try store.commit(&job, state: .verifying)
-
-            let summary = try await fixture.puller(target, store: store).pull()
-            #expect(summary.done == 1)
-            #expect(summary.failed == 0)
-            #expect(try Data(contentsOf: URL(fileURLWithPath: target + "/moved.bin")) == content)
-            #expect(try store.activePullJobs().isEmpty)
         }
     }
 
