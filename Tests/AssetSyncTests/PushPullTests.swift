@@ -194,6 +194,28 @@ struct PushPullTests {
         }
     }
 
+    @Test("while a create is at the server, its job is already committed as creating (commit before the step)")
+    func commitBeforeCreate() async throws {
+        let serverLog = LogCapture()
+        try await withFixture(faults: "api.latency=1500ms", serverLog: serverLog) { fixture in
+            let source = try fixture.scratch.folder("source")
+            try write(Data("one".utf8), to: source + "/one.txt")
+            let statePath = fixture.scratch.path("push.sqlite")
+            let push = Task { try await fixture.pusher(source, store: try StateStore.open(path: statePath)).push() }
+            // The create has reached the server when it logs the POST; it then waits 1.5 s before saving.
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(60)
+            while !serverLog.messages("api request").contains(where: {
+                $0.metadata["method"] == "POST" && $0.metadata["path"]?.hasSuffix("/assets/") == true
+            }) && clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            let counts = try StateStore.openForReading(path: statePath).pushCounts()
+            #expect(counts[.creating] == 1, "job states while its create was at the server: \(counts)")
+            #expect(try await push.value.done == 1)
+        }
+    }
+
     @Test("a download whose bytes differ from storage's ETag fails, and nothing is left in the folder")
     func etagMismatchRefused() async throws {
         try await withFixture { fixture in

@@ -40,6 +40,7 @@ struct ServerResponder: HTTPResponder {
         } catch {
             return Self.errorResponse(error, contentType: errorContentType)
         }
+        state.logger.debug("api request", metadata: ["method": "\(method)", "path": "\(request.uri.path)"])
         let fault = state.faults.decide(.api)
         await fault.applyLatency()
         switch fault.status {
