@@ -102,10 +102,13 @@ extension PixieBrixClient {
     /// Downloads a storage URL into `path`, resuming from the bytes already there.
     ///
     /// - Returns: the response: `200` (started over), `206` (appended) or `416` (nothing left to fetch).
+    /// - Parameter observer: sees the bytes as they are written (a hasher), told where each attempt starts.
     public func download(from url: URL, to path: String, resume: Bool = true,
+                         observer: (any ResponseBodyObserver)? = nil,
                          progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> HTTPResponse {
-        let request = HTTPRequest(method: .get, url: url, destination: .file(path: path, resume: resume), retry: .default,
+        var request = HTTPRequest(method: .get, url: url, destination: .file(path: path, resume: resume), retry: .default,
                                   progress: progress)
+        request.bodyObserver = observer
         let what = "downloading \((url.path as NSString).lastPathComponent)"
         let response = try await storage(request, doing: what)
         guard response.isSuccess || response.status == 416 else { throw PixieBrixError.from(response, doing: what) }

@@ -97,6 +97,8 @@ public struct HTTPRequest: Sendable {
     public var bandwidthLimit: Int?
     /// Called from the engine's thread with bytes done and expected; keep it cheap.
     public var progress: (@Sendable (TransferProgress) -> Void)?
+    /// Sees each chunk of a file destination's body as it is written (nil for other destinations' bodies).
+    public var bodyObserver: (any ResponseBodyObserver)?
 
     public init(
         method: HTTPMethod = .get,

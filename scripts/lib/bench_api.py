@@ -4,6 +4,9 @@
                                                   config that sends each presigned POST (run with --parallel)
   bench_api.py aria2-list BASE TOKEN DB OUT       write an aria2c input file with every uploaded asset's
                                                   signed storage URL (from the 302) and its name
+  bench_api.py create-posts BASE TOKEN DB COUNT OUT
+                                                  write a curl config of COUNT asset creates (the API's
+                                                  POST .../assets/), to measure the server's create rate
 """
 import http.client
 import json
@@ -68,6 +71,19 @@ def aria2_list(base, token, db, out):
             listing.write(f"{headers['Location']}\n  out={asset['filename']}\n")
 
 
+def create_posts(base, token, db, count, out):
+    with open(out, "w") as cfg:
+        cfg.write("silent\nshow-error\nfail\n")
+        for index in range(int(count)):
+            if index:
+                cfg.write("next\n")
+            cfg.write(f"url = {quote(f'{base}/api/databases/{db}/assets/')}\noutput = \"/dev/null\"\n")
+            cfg.write(f"header = {quote('Authorization: Token ' + token)}\n")
+            cfg.write(f"header = {quote('Content-Type: application/json')}\n")
+            cfg.write(f"header = {quote('Accept: application/json; version=2.0')}\n")
+            cfg.write(f"data = {quote(json.dumps({'filename': f'ceiling/{index}.bin'}))}\n")
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"curl-posts": curl_posts, "aria2-list": aria2_list}[command](*args)
+    {"curl-posts": curl_posts, "aria2-list": aria2_list, "create-posts": create_posts}[command](*args)

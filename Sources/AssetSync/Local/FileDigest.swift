@@ -24,6 +24,8 @@ public struct FileDigest: Sendable, Equatable {
         return FileDigest(md5: md5.finalize().hex, sha256: sha.finalize().hex, size: size)
     }
 
+    var pair: (md5: String, sha256: String?) { (md5, sha256) }
+
     /// The MD5 alone, for checking a download against its `ETag`.
     public static func md5(path: String) throws -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {

@@ -10,11 +10,15 @@ public struct LocalFile: Sendable, Equatable {
     public var size: Int64
     /// Modification time in nanoseconds since 1970.
     public var mtimeNs: Int64
+    /// The inode number when the walk read it (a file replaced by another one with the same size
+    /// and time is still seen as changed).
+    public var inode: Int64?
 
-    public init(path: String, size: Int64, mtimeNs: Int64) {
+    public init(path: String, size: Int64, mtimeNs: Int64, inode: Int64? = nil) {
         self.path = path
         self.size = size
         self.mtimeNs = mtimeNs
+        self.inode = inode
     }
 }
 

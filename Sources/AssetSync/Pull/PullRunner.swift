@@ -12,6 +12,8 @@ struct PullRunner {
     let transfers: Int
     let reporter: any SyncReporter
     let logger: Logger
+    /// `.content` also computes the SHA-256 (in the same streaming pass) for the manifest.
+    var verifyMode: VerifyMode = .meta
 
     func run() async throws -> SyncSummary {
         let store = self.store
@@ -26,7 +28,7 @@ struct PullRunner {
         reporter.report(.started(path: job.path, bytes: job.size ?? 0))
         do {
             try prepareFolder(for: job.path)
-            var downloaded: (size: Int64, etag: String?)?
+            var downloaded: (size: Int64, etag: String?, digest: DownloadDigest.Result?)?
             if job.state == .queued || job.state == .downloading {
                 try store.commit(&job, state: .downloading)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
@@ -37,7 +39,7 @@ struct PullRunner {
                 try store.commit(&job, state: .verifying)
                 reporter.report(.stateChanged(path: job.path, state: job.state.rawValue))
             }
-            let entry = try verify(job, part: part)
+            let entry = try verify(job, part: part, streamed: downloaded?.digest)
             guard rename(part, target) == 0 else {
                 throw JobFailure(reason: "cannot move \(job.path).part into place: \(String(cString: strerror(errno)))")
             }
@@ -71,14 +73,18 @@ struct PullRunner {
 
     /// Downloads into `part`, resuming from its bytes; asks for a fresh link once if storage
     /// refuses an expired one. Returns the object's full length and `ETag`.
-    private func download(_ job: inout PullJob, into part: String) async throws -> (size: Int64, etag: String?) {
+    private func download(_ job: inout PullJob, into part: String) async throws
+        -> (size: Int64, etag: String?, digest: DownloadDigest.Result?) {
         let path = job.path
         let reporter = self.reporter
+        // Hashes the bytes as they are written (and a kept prefix once), so verify reads nothing back.
+        let hasher = DownloadDigest(path: part, sha256: verifyMode == .content)
+        defer { hasher.stop() }
         for attempt in 1...2 {
             let location = try await client.downloadLocation(database: database, id: job.assetId)
             let response: HTTPResponse
             do {
-                response = try await client.download(from: location, to: part, resume: true) { progress in
+                response = try await client.download(from: location, to: part, resume: true, observer: hasher) { progress in
                     reporter.report(.progress(path: path, bytes: progress.downloaded, total: progress.downloadTotal ?? 0))
                 }
             } catch let error as PixieBrixError where error.kind == .forbidden {
@@ -93,15 +99,15 @@ struct PullRunner {
             switch response.status {
             case 206:
                 if let total = response.headers["Content-Range"]?.split(separator: "/").last.flatMap({ Int64($0) }) {
-                    return (total, etag)
+                    return (total, etag, hasher.finish())
                 }
             case 200:
-                if let length = response.headers["Content-Length"].flatMap({ Int64($0) }) { return (length, etag) }
-                return (LocalScanner.fileStatus(path: part)?.size ?? 0, etag)
+                if let length = response.headers["Content-Length"].flatMap({ Int64($0) }) { return (length, etag, hasher.finish()) }
+                return (LocalScanner.fileStatus(path: part)?.size ?? 0, etag, hasher.finish())
             case 416:
                 // Everything was already on disk: learn the length and ETag without the body.
                 let info = try await client.remoteObjectInfo(location)
-                return (info.length, info.etag)
+                return (info.length, info.etag, nil)
             default:
                 break
             }
@@ -110,7 +116,8 @@ struct PullRunner {
         throw JobFailure(reason: "storage refused the download link twice")
     }
 
-    private func verify(_ job: PullJob, part: String) throws -> ManifestEntry {
+    /// Checks length and MD5; `streamed` is the digest taken while downloading, used when it covers the whole file.
+    private func verify(_ job: PullJob, part: String, streamed: DownloadDigest.Result?) throws -> ManifestEntry {
         guard let status = LocalScanner.fileStatus(path: part) else {
             throw JobFailure(reason: "\(job.path).part disappeared before it was checked")
         }
@@ -118,9 +125,19 @@ struct PullRunner {
             try? FileManager.default.removeItem(atPath: part)
             throw JobFailure(reason: "downloaded \(status.size) bytes, expected \(size); the partial file was removed")
         }
-        let digest: FileDigest
-        do { digest = try FileDigest.of(path: part) } catch {
-            throw JobFailure(reason: "cannot read \(job.path).part: \(error.localizedDescription)")
+        let digest: (md5: String, sha256: String?)
+        if let streamed, streamed.size == status.size {
+            digest = (streamed.md5, streamed.sha256)
+        } else {
+            do {
+                if verifyMode == .content {
+                    digest = try FileDigest.of(path: part).pair
+                } else {
+                    digest = (try FileDigest.md5(path: part), nil)
+                }
+            } catch {
+                throw JobFailure(reason: "cannot read \(job.path).part: \(error.localizedDescription)")
+            }
         }
         if let etag = job.etag, etag.count == 32, etag != digest.md5 {
             try? FileManager.default.removeItem(atPath: part)

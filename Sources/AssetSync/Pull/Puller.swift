@@ -9,6 +9,8 @@ public struct PullOptions: Sendable {
     public var exclude: [String] = []
     /// Replace local files that differ from the remote ones and were not written by an earlier pull.
     public var overwrite = false
+    /// `.content` also records each pulled file's SHA-256, computed while it downloads.
+    public var verify: VerifyMode = .meta
 
     public init() {}
 }
@@ -136,7 +138,8 @@ public struct Puller: Sendable {
             try store.enqueuePull(path: download.path, assetId: download.asset.id)
         }
         var summary = try await PullRunner(folder: folder, database: database, client: client, store: store,
-                                           transfers: options.transfers, reporter: reporter, logger: logger).run()
+                                           transfers: options.transfers, reporter: reporter, logger: logger,
+                                           verifyMode: options.verify).run()
         summary.planned = plan.downloads.count + plan.resumed.count
         summary.unchanged = plan.unchanged
         summary.failed += plan.refused.count

@@ -36,6 +36,8 @@ final class ResponseSink {
     private(set) var resumedFrom: Int64 = 0
     /// The file was opened for writing by this attempt: a retry may resume from what it holds.
     private(set) var wroteToFile = false
+    /// Told where file writing starts and shown each chunk after it is written.
+    var observer: (any ResponseBodyObserver)?
 
     init(destination: ResponseDestination, requestedOffset: Int64) {
         self.destination = destination
@@ -64,7 +66,9 @@ final class ResponseSink {
             if failOnOverflow { failure = .tooLarge(limit: limit) } else { errorBodyTruncated = true }
             return false
         case .file(let fd):
-            return writeAll(fd: fd, bytes)
+            guard writeAll(fd: fd, bytes) else { return false }
+            observer?.wroteToFile(bytes)
+            return true
         }
     }
 
@@ -113,6 +117,7 @@ final class ResponseSink {
         mode = .file(fd: fd)
         resumedFrom = offset
         wroteToFile = true
+        observer?.beginFile(at: offset)
         return true
     }
 
