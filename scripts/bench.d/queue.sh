@@ -5,6 +5,7 @@
 # Rows: enqueue rate, peak RSS of the enqueue and of the drain, the time to pick the next job at
 # 1,000,000 queued jobs vs 10,000 (an O(log n) pick stays within 2x), and state-file bytes per job.
 #   QUEUE_JOBS=N  another size than 1,000,000 (BENCH_QUICK=1: 20,000)
+#   QUEUE_BENCH_BIN=PATH  measure that queue-bench instead of building it
 set -euo pipefail
 source "$(dirname "$0")/../lib/bench.sh"
 cd "$ROOT"
@@ -16,9 +17,13 @@ SMALL_JOBS=10000
 WORKERS=16
 LABEL=$([ "$JOBS" -ge 1000000 ] && echo "$((JOBS / 1000000))M" || echo "$((JOBS / 1000))k")
 
-log "building queue-bench (release, in .build-release)"
-swift build -c release --scratch-path .build-release --product queue-bench >/dev/null
-QB="$(swift build -c release --scratch-path .build-release --show-bin-path)/queue-bench"
+if [ -n "${QUEUE_BENCH_BIN:-}" ]; then
+    QB="$QUEUE_BENCH_BIN"
+else
+    log "building queue-bench (release, in .build-release)"
+    swift build -c release --scratch-path .build-release --product queue-bench >/dev/null
+    QB="$(swift build -c release --scratch-path .build-release --show-bin-path)/queue-bench"
+fi
 
 WORK="$(mktemp -d /tmp/bench-queue.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT

@@ -7,6 +7,8 @@
   bench_api.py create-posts BASE TOKEN DB COUNT OUT
                                                   write a curl config of COUNT asset creates (the API's
                                                   POST .../assets/), to measure the server's create rate
+  bench_api.py seed-manifest STATE DIR            record every file of DIR in STATE's manifest (size, mtime,
+                                                  inode when the schema has it), as a finished push leaves it
 """
 import http.client
 import json
@@ -84,6 +86,27 @@ def create_posts(base, token, db, count, out):
             cfg.write(f"data = {quote(json.dumps({'filename': f'ceiling/{index}.bin'}))}\n")
 
 
+def seed_manifest(state, folder):
+    import sqlite3
+    db = sqlite3.connect(state)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(manifest)")}
+    rows = []
+    for root, _, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            info = os.lstat(path)
+            rows.append((os.path.relpath(path, folder), info.st_size, info.st_mtime_ns, "0" * 32, "1" * 64,
+                         f"seeded-{len(rows)}", "0" * 32, "2026-01-01 00:00:00.000", info.st_ino))
+    if "inode" in columns:
+        db.executemany("INSERT INTO manifest(path, size, mtime_ns, md5, sha256, asset_id, etag, synced_at, inode) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    else:
+        db.executemany("INSERT INTO manifest(path, size, mtime_ns, md5, sha256, asset_id, etag, synced_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", [row[:-1] for row in rows])
+    db.commit()
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"curl-posts": curl_posts, "aria2-list": aria2_list, "create-posts": create_posts}[command](*args)
+    {"curl-posts": curl_posts, "aria2-list": aria2_list, "create-posts": create_posts,
+     "seed-manifest": seed_manifest}[command](*args)
