@@ -91,7 +91,7 @@ extension StateStore {
         job.state = state
         job.updatedAt = Date()
         let copy = job
-        try transitions.write { db in try copy.update(db) }
+        try transitions.write { db in try copy.updateRow(db) }
         // A rolled-back `creating` would create a second asset; `uploading` and `marking` hold what
         // the steps before learned.
         if state == .creating || state == .uploading || state == .marking { try makeDurable() }
@@ -104,7 +104,7 @@ extension StateStore {
         job.updatedAt = Date()
         let copy = job
         try transitions.write { db in
-            try copy.update(db)
+            try copy.updateRow(db)
             try ManifestEntry(path: copy.path, size: copy.size, mtimeNs: copy.mtimeNs, md5: copy.md5, sha256: copy.sha256,
                               assetId: copy.assetId ?? "", etag: copy.etag, syncedAt: copy.updatedAt,
                               inode: copy.inode).save(db)
