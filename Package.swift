@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "assets", targets: ["assets"]),
         .executable(name: "transfer-bench", targets: ["TransferBench"]),
+        .executable(name: "queue-bench", targets: ["QueueBench"]),
         .library(name: "Transfer", targets: ["Transfer"]),
         .library(name: "PixieBrix", targets: ["PixieBrix"]),
         .library(name: "AssetSync", targets: ["AssetSync"]),
@@ -91,6 +92,12 @@ let package = Package(
         .executableTarget(
             name: "assets",
             dependencies: ["AssetsCLI"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "QueueBench",
+            dependencies: ["AssetSync"],
+            path: "Sources/QueueBench",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -108,11 +108,14 @@ extension PixieBrixClient {
     ///
     /// - Returns: the response: `200` (started over), `206` (appended) or `416` (nothing left to fetch).
     /// - Parameter expectedSize: the object's size when known beforehand: a longer body is cut off with an error.
+    /// - Parameter observer: sees the bytes as they are written (a hasher), told where each attempt starts.
     public func download(from url: URL, to path: String, resume: Bool = true, expectedSize: Int64? = nil,
+                         observer: (any ResponseBodyObserver)? = nil,
                          progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> HTTPResponse {
         var request = HTTPRequest(method: .get, url: url, destination: .file(path: path, resume: resume), retry: .default,
                                   progress: progress)
         request.expectedSize = expectedSize
+        request.bodyObserver = observer
         let what = "downloading \((url.path as NSString).lastPathComponent)"
         let response = try await storage(request, doing: what)
         guard response.isSuccess || response.status == 416 else { throw PixieBrixError.from(response, doing: what) }
@@ -123,11 +126,14 @@ extension PixieBrixClient {
     /// resuming from the bytes already in it; the file is never reopened by name.
     ///
     /// - Returns: the response: `200` (started over), `206` (appended) or `416` (nothing left to fetch).
+    /// - Parameter observer: sees the bytes as they are written (a hasher), told where each attempt starts.
     public func download(from url: URL, into descriptor: Int32, name: String, resume: Bool = true,
+                         observer: (any ResponseBodyObserver)? = nil,
                          progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> HTTPResponse {
-        let request = HTTPRequest(method: .get, url: url,
+        var request = HTTPRequest(method: .get, url: url,
                                   destination: .openFile(descriptor: descriptor, name: name, resume: resume),
                                   retry: .default, progress: progress)
+        request.bodyObserver = observer
         let what = "downloading \((url.path as NSString).lastPathComponent)"
         let response = try await storage(request, doing: what)
         guard response.isSuccess || response.status == 416 else { throw PixieBrixError.from(response, doing: what) }

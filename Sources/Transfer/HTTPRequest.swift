@@ -140,6 +140,8 @@ public struct HTTPRequest: Sendable {
     /// Send on a new connection: libcurl silently sends again a request that got no answer on a
     /// reused connection, which a request that must not be repeated blindly (a create) cannot allow.
     public var freshConnection = false
+    /// Sees each chunk of a file destination's body as it is written (nil for other destinations' bodies).
+    public var bodyObserver: (any ResponseBodyObserver)?
 
     public init(
         method: HTTPMethod = .get,

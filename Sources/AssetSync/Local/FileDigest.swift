@@ -26,8 +26,19 @@ public struct FileDigest: Sendable, Equatable {
 
     /// The same, read with `pread` from an open file (from its first byte, leaving its offset alone).
     public static func of(descriptor: Int32) throws -> FileDigest {
+        let read = try hash(descriptor: descriptor, sha256: true)
+        return FileDigest(md5: read.md5, sha256: read.sha256 ?? "", size: read.size)
+    }
+
+    /// The MD5 alone (what the `ETag` is checked against) read from an open file, as ``of(descriptor:)`` does.
+    public static func md5(descriptor: Int32) throws -> String {
+        try hash(descriptor: descriptor, sha256: false).md5
+    }
+
+    private static func hash(descriptor: Int32, sha256 wantsSHA256: Bool) throws
+        -> (md5: String, sha256: String?, size: Int64) {
         var md5 = Insecure.MD5()
-        var sha = SHA256()
+        var sha: SHA256? = wantsSHA256 ? SHA256() : nil
         var size: Int64 = 0
         var chunk = [UInt8](repeating: 0, count: 1 << 20)
         while true {
@@ -40,12 +51,14 @@ public struct FileDigest: Sendable, Equatable {
             chunk.withUnsafeBytes { bytes in
                 let read = UnsafeRawBufferPointer(rebasing: bytes.prefix(count))
                 md5.update(bufferPointer: read)
-                sha.update(bufferPointer: read)
+                sha?.update(bufferPointer: read)
             }
             size += Int64(count)
         }
-        return FileDigest(md5: md5.finalize().hex, sha256: sha.finalize().hex, size: size)
+        return (md5.finalize().hex, sha?.finalize().hex, size)
     }
+
+    var pair: (md5: String, sha256: String?) { (md5, sha256) }
 
     /// The MD5 alone, for checking a download against its `ETag`.
     public static func md5(path: String) throws -> String {

@@ -60,6 +60,12 @@ public struct IgnoreRules: Sendable {
         rulesByFolder[folder, default: []] += rules
     }
 
+    /// No globs, no `.assetsignore` rules and no always-ignored paths: only names decide (dotfiles,
+    /// `.part`), so a walk can skip building each path to ask.
+    var decidesByNameAlone: Bool {
+        includes.isEmpty && excludes.isEmpty && rulesByFolder.isEmpty && alwaysIgnored.isEmpty
+    }
+
     /// Whether a folder is skipped whole (its contents are never looked at).
     public func ignoresFolder(_ path: String) -> Bool {
         isHidden(path) || ignoredByFiles(path, isFolder: true)

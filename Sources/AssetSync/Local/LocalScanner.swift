@@ -10,11 +10,15 @@ public struct LocalFile: Sendable, Equatable {
     public var size: Int64
     /// Modification time in nanoseconds since 1970.
     public var mtimeNs: Int64
+    /// The inode number when the walk read it (a file replaced by another one with the same size
+    /// and time is still seen as changed).
+    public var inode: Int64?
 
-    public init(path: String, size: Int64, mtimeNs: Int64) {
+    public init(path: String, size: Int64, mtimeNs: Int64, inode: Int64? = nil) {
         self.path = path
         self.size = size
         self.mtimeNs = mtimeNs
+        self.inode = inode
     }
 }
 
@@ -158,7 +162,8 @@ public struct LocalScanner: Sendable {
                 case S_IFREG:
                     if rules.ignoresFile(relative) { continue }
                     let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-                    result.files.append(LocalFile(path: relative, size: Int64(info.st_size), mtimeNs: mtime))
+                    result.files.append(LocalFile(path: relative, size: Int64(info.st_size), mtimeNs: mtime,
+                                                  inode: Int64(bitPattern: UInt64(info.st_ino))))
                 case S_IFLNK:
                     guard !rules.ignoresFile(relative) else { continue }
                     guard let realRoot else {
@@ -198,7 +203,8 @@ public struct LocalScanner: Sendable {
         switch info.st_mode & S_IFMT {
         case S_IFREG:
             let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-            result.files.append(LocalFile(path: relative, size: Int64(info.st_size), mtimeNs: mtime))
+            result.files.append(LocalFile(path: relative, size: Int64(info.st_size), mtimeNs: mtime,
+                                          inode: Int64(bitPattern: UInt64(info.st_ino))))
         case S_IFDIR:
             return !rules.ignoresFolder(relative)
         default:

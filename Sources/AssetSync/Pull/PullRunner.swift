@@ -17,6 +17,8 @@ struct PullRunner {
     let budget: RetryBudget
     let reporter: any SyncReporter
     let logger: Logger
+    /// `.content` also computes the SHA-256 (in the same streaming pass) for the manifest.
+    var verifyMode: VerifyMode = .meta
 
     func run() async throws -> SyncSummary {
         let store = self.store
@@ -31,6 +33,8 @@ struct PullRunner {
         var lastError: PixieBrixError?
         /// The open `NAME.part`, kept from the download to the check and the rename.
         var part: PartFile?
+        /// The digest taken while the last download attempt wrote the part (nil after a `416`).
+        var streamed: DownloadDigest.Result?
         var entry: ManifestEntry?
         /// The file was found in place already (a run killed between the rename and its commit).
         var placed = false
@@ -96,10 +100,12 @@ struct PullRunner {
             case .download:
                 let part = try attempt.part ?? openPart(for: job.path, in: root)
                 attempt.part = part
+                attempt.streamed = nil
                 let downloaded = try await download(job, into: part)
                 job.size = downloaded.size
                 job.etag = downloaded.etag
                 job.bytes = downloaded.size
+                attempt.streamed = downloaded.digest
                 return .succeeded
             case .verify:
                 // A run killed between the rename and its commit left the file in place: check it there
@@ -111,7 +117,8 @@ struct PullRunner {
                 } else {
                     let part = try attempt.part ?? openPart(for: job.path, in: root)
                     attempt.part = part
-                    attempt.entry = try verify(job, descriptor: part.descriptor, name: "\(job.path).part")
+                    attempt.entry = try verify(job, descriptor: part.descriptor, name: "\(job.path).part",
+                                               streamed: attempt.streamed)
                 }
                 return .succeeded
             }
@@ -128,15 +135,20 @@ struct PullRunner {
     }
 
     /// One download attempt into `part`, resuming from its bytes: the `302` for a fresh link, then
-    /// the storage `GET`. Returns the object's full length and `ETag`.
-    private func download(_ job: PullJob, into part: PartFile) async throws -> (size: Int64, etag: String?) {
+    /// the storage `GET`. Returns the object's full length and `ETag`, and the digest of the part taken
+    /// while the bytes were written (the kept prefix read once through the part's descriptor).
+    private func download(_ job: PullJob, into part: PartFile) async throws
+        -> (size: Int64, etag: String?, digest: DownloadDigest.Result?) {
         let path = job.path
         let reporter = self.reporter
         let location = try await client.downloadLocation(database: database, id: job.assetId)
+        // Hashes the bytes as they are written (and a kept prefix once), so verify reads nothing back.
+        let hasher = DownloadDigest(descriptor: part.descriptor, sha256: verifyMode == .content)
+        defer { hasher.stop() }
         let response: HTTPResponse
         do {
             response = try await client.download(from: location, into: part.descriptor, name: "\(path).part",
-                                                 resume: true) { progress in
+                                                 resume: true, observer: hasher) { progress in
                 reporter.report(.progress(path: path, bytes: progress.downloaded, total: progress.downloadTotal ?? 0))
             }
         } catch let error as PixieBrixError where error.kind == .localFile {
@@ -148,15 +160,15 @@ struct PullRunner {
         switch response.status {
         case 206:
             if let total = response.headers["Content-Range"]?.split(separator: "/").last.flatMap({ Int64($0) }) {
-                return (total, etag)
+                return (total, etag, hasher.finish())
             }
         case 200:
-            if let length = response.headers["Content-Length"].flatMap({ Int64($0) }) { return (length, etag) }
-            return (part.size, etag)
+            if let length = response.headers["Content-Length"].flatMap({ Int64($0) }) { return (length, etag, hasher.finish()) }
+            return (part.size, etag, hasher.finish())
         case 416:
             // Everything was already on disk: learn the length and ETag without the body.
             let info = try await client.remoteObjectInfo(location)
-            return (info.length, info.etag)
+            return (info.length, info.etag, nil)
         default:
             break
         }
@@ -176,8 +188,10 @@ struct PullRunner {
         }
     }
 
-    /// Length, then MD5 against storage's `ETag`, read through an open descriptor.
-    private func verify(_ job: PullJob, descriptor: Int32, name: String) throws -> ManifestEntry {
+    /// Length, then MD5 against storage's `ETag`: `streamed` (the digest taken while downloading) when it
+    /// covers the whole file, otherwise read through the open descriptor. SHA-256 only with `--verify content`.
+    private func verify(_ job: PullJob, descriptor: Int32, name: String,
+                        streamed: DownloadDigest.Result? = nil) throws -> ManifestEntry {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
             throw JobFailure(reason: "cannot read \(name): \(String(cString: strerror(errno)))")
@@ -187,9 +201,16 @@ struct PullRunner {
         if let expected = job.size, size != expected {
             throw ContentMismatch(reason: "downloaded \(size) bytes, expected \(expected)")
         }
-        let digest: FileDigest
-        do { digest = try FileDigest.of(descriptor: descriptor) } catch {
-            throw JobFailure(reason: "cannot read \(name): \(error.localizedDescription)")
+        let digest: (md5: String, sha256: String?)
+        if let streamed, streamed.size == size, streamed.sha256 != nil || verifyMode != .content {
+            digest = (streamed.md5, streamed.sha256)
+        } else {
+            do {
+                digest = verifyMode == .content ? try FileDigest.of(descriptor: descriptor).pair
+                    : (try FileDigest.md5(descriptor: descriptor), nil)
+            } catch {
+                throw JobFailure(reason: "cannot read \(name): \(error.localizedDescription)")
+            }
         }
         if let etag = job.etag, etag.count == 32, etag != digest.md5 {
             throw ContentMismatch(reason: "the download's MD5 \(digest.md5) differs from storage's ETag \(etag)")

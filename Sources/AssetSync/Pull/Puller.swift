@@ -11,6 +11,8 @@ public struct PullOptions: Sendable {
     public var overwrite = false
     /// How often and how long a job's (and the listing's) transient failures are retried within a run.
     public var retryBudget = RetryBudget()
+    /// `.content` also records each pulled file's SHA-256, computed while it downloads.
+    public var verify: VerifyMode = .meta
 
     public init() {}
 }
@@ -160,7 +162,7 @@ public struct Puller: Sendable {
         }
         var summary = try await PullRunner(folder: folder, database: database, client: client, store: store,
                                            transfers: options.transfers, budget: options.retryBudget, reporter: reporter,
-                                           logger: logger).run()
+                                           logger: logger, verifyMode: options.verify).run()
         summary.planned = plan.downloads.count + plan.resumed.count
         summary.unchanged = plan.unchanged
         summary.failed += plan.refused.count

@@ -63,32 +63,61 @@ struct PushPlanner {
         return IgnoreRules(include: options.include, exclude: options.exclude, alwaysIgnored: alwaysIgnored)
     }
 
+    /// Walks the folder in path order and merges it with the manifest read in the same order:
+    /// memory holds the changes, not the tree or the manifest.
     func plan() async throws -> PushPlan {
-        try await plan(scan: LocalScanner(root: folder, rules: rules, followLinks: options.followSymlinks).scan())
+        // Following links means resolving each target and guarding against loops: the scanner does that,
+        // and its result is merged with the manifest in the same path order.
+        if options.followSymlinks {
+            return try await plan(scan: LocalScanner(root: folder, rules: rules, followLinks: true).scan())
+        }
+        let active = try store.activePushJobs()
+        var plan = PushPlan()
+        let walk = SortedWalk(root: folder, rules: rules)
+        let outcome = try store.withManifestStamps { manifest in
+            try walk.run { file in try Self.classify(file, active: active, manifest: manifest, into: &plan) }
+        }
+        plan.problems = outcome.problems
+        plan.skippedLinks = outcome.skippedLinks
+        return try await addPresentRemotely(to: plan)
     }
 
     /// Plans from a scan already made (the watcher's, which adds its watches on the way).
     func plan(scan: LocalScanner.Result) async throws -> PushPlan {
-        let manifest = try store.manifest()
         let active = try store.activePushJobs()
-
         var plan = PushPlan(problems: scan.problems, skippedLinks: scan.skippedLinks)
-        for file in scan.files {
-            if let job = active[file.path] {
-                if job.size == file.size && job.mtimeNs == file.mtimeNs {
-                    plan.resumed.append(file.path)
-                } else {
-                    plan.uploads.append(file)
-                }
-                continue
-            }
-            if let entry = manifest[file.path], entry.size == file.size, entry.mtimeNs == file.mtimeNs {
-                plan.unchanged += 1
-                continue
-            }
-            plan.uploads.append(file)
+        let files = scan.files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        try store.withManifestStamps { manifest in
+            for file in files { try Self.classify(file, active: active, manifest: manifest, into: &plan) }
         }
-        if manifest.isEmpty && !plan.uploads.isEmpty {
+        plan.uploads.sort { $0.path < $1.path }
+        return try await addPresentRemotely(to: plan)
+    }
+
+    /// One file's place in the plan: resumed (an active job for the same content), unchanged (the
+    /// manifest's stamp matches) or to upload.
+    private static func classify(_ file: LocalFile, active: [String: PushJob], manifest: ManifestStamps,
+                                 into plan: inout PushPlan) throws {
+        let stamp = try manifest.stamp(for: file.path)
+        if let job = active[file.path] {
+            if job.size == file.size && job.mtimeNs == file.mtimeNs {
+                plan.resumed.append(file.path)
+            } else {
+                plan.uploads.append(file)
+            }
+            return
+        }
+        if let stamp, stamp.matches(file) {
+            plan.unchanged += 1
+            return
+        }
+        plan.uploads.append(file)
+    }
+
+    /// Without a manifest, files the server already holds count as present rather than uploads.
+    private func addPresentRemotely(to plan: PushPlan) async throws -> PushPlan {
+        var plan = plan
+        if !plan.uploads.isEmpty, try !store.hasManifest() {
             let present = try await presentRemotely(plan.uploads)
             plan.presentRemotely = present.map(\.path).sorted()
             let presentPaths = Set(plan.presentRemotely)
@@ -119,7 +148,8 @@ struct PushPlanner {
             guard let digest = try? FileDigest.of(path: folder + "/" + file.path), digest.size == file.size else { return nil }
             if let etag = remote.etag, etag != digest.md5 { return nil }
             return ManifestEntry(path: file.path, size: file.size, mtimeNs: file.mtimeNs, md5: digest.md5,
-                                 sha256: digest.sha256, assetId: asset.id, etag: remote.etag, syncedAt: Date())
+                                 sha256: digest.sha256, assetId: asset.id, etag: remote.etag, syncedAt: Date(),
+                                 inode: file.inode)
         }
     }
 }

@@ -21,6 +21,8 @@ public struct PushJob: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     public var uploadFields: String?
     public var issuedAt: Date?
     public var etag: String?
+    /// The file's inode when it was queued, recorded in the manifest once done.
+    public var inode: Int64? = nil
     /// Upload URLs that expired or were refused, so a fresh create was made.
     public var recreations: Int
     public var error: String?
@@ -46,6 +48,8 @@ public struct ManifestEntry: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var assetId: String
     public var etag: String?
     public var syncedAt: Date
+    /// The inode seen with `size` and `mtimeNs` (nil in entries from before it was kept: not compared).
+    public var inode: Int64? = nil
 }
 
 /// A file to pull, and how far its download got.

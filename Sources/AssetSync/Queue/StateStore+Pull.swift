@@ -53,7 +53,7 @@ extension StateStore {
         job.state = state
         job.updatedAt = Date()
         let copy = job
-        try pool.write { db in try copy.update(db) }
+        try transitions.write { db in try copy.updateRow(db) }
     }
 
     /// Commits `done` and the manifest entry in one transaction.
@@ -62,8 +62,8 @@ extension StateStore {
         job.error = nil
         job.updatedAt = Date()
         let copy = job
-        try pool.write { db in
-            try copy.update(db)
+        try transitions.write { db in
+            try copy.updateRow(db)
             try entry.save(db)
         }
     }

@@ -23,13 +23,15 @@ extension StateStore {
         if var active = try PushJob.filter(Column("path") == file.path)
             .filter(PushState.active.contains(Column("state"))).fetchOne(db) {
             if active.md5 == digest.md5 && active.size == digest.size {
-                if active.mtimeNs != file.mtimeNs {
+                if active.mtimeNs != file.mtimeNs || active.inode != file.inode {
                     active.mtimeNs = file.mtimeNs
+                    active.inode = file.inode
                     active.updatedAt = now
                     try active.update(db)
                 }
                 return
             }
+            active.inode = file.inode
             try restart(&active, size: digest.size, mtimeNs: file.mtimeNs, digest: digest,
                         reason: "the file changed before its upload finished", db: db)
             return
@@ -43,12 +45,14 @@ extension StateStore {
             revived.failedState = nil
             revived.error = nil
             revived.mtimeNs = file.mtimeNs
+            revived.inode = file.inode
             revived.updatedAt = now
             try revived.insert(db)
             return
         }
         var job = PushJob(id: nil, path: file.path, size: digest.size, mtimeNs: file.mtimeNs, md5: digest.md5,
-                          sha256: digest.sha256, state: .queued, recreations: 0, createdAt: now, updatedAt: now)
+                          sha256: digest.sha256, state: .queued, inode: file.inode, recreations: 0, createdAt: now,
+                          updatedAt: now)
         try job.insert(db)
     }
 
@@ -87,7 +91,7 @@ extension StateStore {
         job.state = state
         job.updatedAt = Date()
         let copy = job
-        try pool.write { db in try copy.update(db) }
+        try transitions.write { db in try copy.updateRow(db) }
         // A rolled-back `creating` would create a second asset; `uploading` and `marking` hold what
         // the steps before learned.
         if state == .creating || state == .uploading || state == .marking { try makeDurable() }
@@ -99,10 +103,11 @@ extension StateStore {
         job.error = nil
         job.updatedAt = Date()
         let copy = job
-        try pool.write { db in
-            try copy.update(db)
+        try transitions.write { db in
+            try copy.updateRow(db)
             try ManifestEntry(path: copy.path, size: copy.size, mtimeNs: copy.mtimeNs, md5: copy.md5, sha256: copy.sha256,
-                              assetId: copy.assetId ?? "", etag: copy.etag, syncedAt: copy.updatedAt).save(db)
+                              assetId: copy.assetId ?? "", etag: copy.etag, syncedAt: copy.updatedAt,
+                              inode: copy.inode).save(db)
         }
     }
 
@@ -182,6 +187,11 @@ extension StateStore {
             }
             return count
         }
+    }
+
+    /// The highest push job id (0 for an empty queue).
+    public func lastPushJobID() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM push_jobs") ?? 0 }
     }
 
     public func pushCounts() throws -> [PushState: Int] {

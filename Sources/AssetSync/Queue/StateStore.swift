@@ -4,11 +4,14 @@ import GRDB
 /// The durable state of syncing one folder with one database: the job queues, the manifest and
 /// the orphans, in SQLite (WAL) through GRDB.
 ///
-/// Each lifecycle transition is its own short transaction, committed before the step it guards.
+/// Each lifecycle transition is committed before the step it guards; the transitions of workers
+/// that commit at the same moment share one transaction (group commit).
 /// One process at a time owns a state file: ``open(path:)`` takes an exclusive lock beside it.
 public final class StateStore: Sendable {
     public let path: String
     let pool: DatabasePool
+    /// Lifecycle transitions of concurrent workers, committed together (see ``GroupCommit``).
+    let transitions: GroupCommit
     /// Nil for a store opened only for reading (``openForReading(path:)``).
     private let lock: FileLock?
     let durability: Durability
@@ -69,6 +72,7 @@ public final class StateStore: Sendable {
     private init(path: String, pool: DatabasePool, lock: FileLock?, durability: Durability) {
         self.path = path
         self.pool = pool
+        self.transitions = GroupCommit(pool: pool)
         self.lock = lock
         self.durability = durability
     }
@@ -151,6 +155,12 @@ public final class StateStore: Sendable {
             try db.create(index: "push_jobs_by_path", on: "push_jobs", columns: ["path"])
             try db.create(index: "pull_jobs_by_path", on: "pull_jobs", columns: ["path"])
         }
+        migrator.registerMigration("v3: manifest stamps in path order") { db in
+            try db.alter(table: "manifest") { t in t.add(column: "inode", .integer) }
+            try db.alter(table: "push_jobs") { t in t.add(column: "inode", .integer) }
+            // Covers the no-op push's merge: the stamps are read in path order without touching the rows.
+            try db.create(index: "manifest_stamps_by_path", on: "manifest", columns: ["path", "size", "mtime_ns", "inode"])
+        }
         return migrator
     }
 
@@ -171,6 +181,20 @@ public final class StateStore: Sendable {
     public func manifest() throws -> [String: ManifestEntry] {
         try pool.read { db in
             Dictionary(try ManifestEntry.fetchAll(db).map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    /// Whether any file was ever recorded as synced.
+    public func hasManifest() throws -> Bool {
+        try pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM manifest)") ?? false }
+    }
+
+    /// Runs `body` with the manifest's stamps readable in path byte order (SQLite's `ORDER BY path`),
+    /// one row at a time: what a no-op push merges its sorted walk with.
+    func withManifestStamps<T>(_ body: (ManifestStamps) throws -> T) throws -> T {
+        try pool.read { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT path, size, mtime_ns, inode FROM manifest ORDER BY path")
+            return try body(ManifestStamps(rows: rows))
         }
     }
 

@@ -24,6 +24,10 @@ struct PullCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Leave out files matching this glob (repeatable).", valueName: "glob"))
     var exclude: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("meta: check length and storage's MD5 (ETag); content: also record the SHA-256.",
+                                            valueName: "meta|content"))
+    var verify: String = "meta"
+
     @Flag(name: .long, help: "Replace local files that differ from the remote ones (by default they are kept and reported).")
     var overwrite = false
 
@@ -34,6 +38,7 @@ struct PullCommand: AsyncParsableCommand {
     func validate() throws {
         guard retries >= 0 && retries <= 1000 else { throw ValidationError("--retries must be between 0 and 1000") }
         guard transfers >= 1 && transfers <= 256 else { throw ValidationError("--transfers must be between 1 and 256") }
+        guard VerifyMode(rawValue: verify) != nil else { throw ValidationError("--verify must be meta or content") }
     }
 
     func run() async throws {
@@ -48,6 +53,7 @@ struct PullCommand: AsyncParsableCommand {
                 options.exclude = exclude
                 options.overwrite = overwrite
                 options.retryBudget.retries = retries
+                options.verify = VerifyMode(rawValue: verify) ?? .meta
                 let reporter = Reporters.make(global, verb: "pull")
                 let puller = Puller(folder: target.absoluteFolder, database: target.database, client: client,
                                     store: store, options: options, reporter: reporter, logger: global.logger)

@@ -38,6 +38,7 @@ final class EasyTransfer: @unchecked Sendable {
         self.configuration = configuration
         self.sink = ResponseSink(destination: request.destination, requestedOffset: resumeOffset,
                                  expectedSize: request.expectedSize)
+        sink.observer = request.bodyObserver
         let errorSize = Int(CCurl_error_size())
         self.errorBuffer = .allocate(capacity: errorSize)
         errorBuffer.initialize(repeating: 0, count: errorSize)

@@ -43,6 +43,8 @@ final class ResponseSink {
     private(set) var resumedFrom: Int64 = 0
     /// The file was opened for writing by this attempt: a retry may resume from what it holds.
     private(set) var wroteToFile = false
+    /// Told where file writing starts and shown each chunk after it is written.
+    var observer: (any ResponseBodyObserver)?
 
     init(destination: ResponseDestination, requestedOffset: Int64, expectedSize: Int64? = nil) {
         self.destination = destination
@@ -78,7 +80,9 @@ final class ResponseSink {
                 return false
             }
             fileBytes = total
-            return writeAll(fd: fd, bytes)
+            guard writeAll(fd: fd, bytes) else { return false }
+            observer?.wroteToFile(bytes)
+            return true
         }
     }
 
@@ -138,6 +142,7 @@ final class ResponseSink {
         fileLimit = Self.limit(forStatus: status, headers: headers, offset: offset, expectedSize: expectedSize)
         resumedFrom = offset
         wroteToFile = true
+        observer?.beginFile(at: offset)
         return true
     }
 
