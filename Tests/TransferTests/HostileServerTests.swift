@@ -8,33 +8,48 @@ struct HostileServerTests {
     /// Retries quickly, so that a test that expects no retry would see one within its run.
     static let quickRetry = RetryPolicy(maxAttempts: 3, baseDelay: .milliseconds(10), maxDelay: .milliseconds(50))
 
-    func retryAfterRefused(_ value: String, expectedSeconds: Int64) async throws {
+    /// What a 429 with `Retry-After: value` led to: the error, the requests the server saw, and the
+    /// status of a plain request sent right after.
+    struct Refusal {
+        var error: TransferError?
+        var requests: Int
+        var nextStatus: Int
+    }
+
+    func retryAfterRefusal(_ value: String) async throws -> Refusal {
         try await withTestServer { server in
             try await withTransferEngine(configuration: testConfiguration()) { engine in
                 let key = UUID().uuidString
                 let url = server.url("/retry-after?key=\(key)&status=429&times=5&value=\(value)")
                 let error = await transferError { _ = try await engine.perform(HTTPRequest(url: url, retry: Self.quickRetry)) }
-                #expect(error?.kind == .retryAfterTooLong(seconds: expectedSeconds))
-                #expect(error?.message.contains("Retry-After: \(value)") == true)
-                #expect(error?.message.contains("--max-retry-wait") == true)
-                #expect(error?.isTransient == false)
-                // Failed at once: one request, no second attempt after a wait.
-                #expect(server.record.hitTimes(key).count == 1)
-                // The host is not paused for the refused wait: the next request goes out and succeeds.
+                let requests = server.record.hitTimes(key).count
                 let next = try await engine.perform(HTTPRequest(url: server.url("/echo")))
-                #expect(next.status == 200)
+                return Refusal(error: error, requests: requests, nextStatus: next.status)
             }
         }
     }
 
     @Test("Retry-After: 2^63-1 fails that request at once, naming the demand; nothing traps")
     func retryAfterMaxInt64() async throws {
-        try await retryAfterRefused("9223372036854775807", expectedSeconds: Int64.max)
+        let refusal = try await retryAfterRefusal("9223372036854775807")
+        #expect(refusal.error?.kind == .retryAfterTooLong(seconds: Int64.max))
+        #expect(refusal.error?.message.contains("Retry-After: 9223372036854775807") == true)
+        #expect(refusal.error?.message.contains("--max-retry-wait") == true)
+        #expect(refusal.error?.isTransient == false)
+        // Failed at once: one request, no second attempt after a wait.
+        #expect(refusal.requests == 1)
+        // The host is not paused for the refused wait: the next request goes out and succeeds.
+        #expect(refusal.nextStatus == 200)
     }
 
     @Test("Retry-After: 11 minutes (above the 10-minute cap) fails that request at once")
     func retryAfterElevenMinutes() async throws {
-        try await retryAfterRefused("660", expectedSeconds: 660)
+        let refusal = try await retryAfterRefusal("660")
+        #expect(refusal.error?.kind == .retryAfterTooLong(seconds: 660))
+        #expect(refusal.error?.message.contains("Retry-After: 660") == true)
+        #expect(refusal.error?.isTransient == false)
+        #expect(refusal.requests == 1)
+        #expect(refusal.nextStatus == 200)
     }
 
     @Test("Retry-After of 30 digits or an HTTP date in year 9999 saturates instead of trapping")
