@@ -18,6 +18,8 @@ public struct AssetServerConfiguration: Sendable {
     /// `https://assets.example.org` behind a proxy; nil means the listening address (`127.0.0.1` for a
     /// wildcard address). Never the request's `Host` header: a client could point links anywhere with it.
     public var publicURL: String?
+    /// Where asset bytes, exports and archives live: files under `dataDirectory` (default) or an S3 bucket.
+    public var blobs: BlobsConfiguration = .file
 
     public struct Limits: Sendable {
         /// Largest JSON body of an API request.

@@ -12,18 +12,19 @@ struct NightlyArchiving: Service {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
-                archiveOverfullDatabases()
+                await archiveOverfullDatabases()
             }
         }
     }
 
-    func archiveOverfullDatabases() {
+    func archiveOverfullDatabases() async {
         let limit = state.limits.maxLiveRecords
         do {
             for database in try state.store.databases(visibleTo: nil, page: nil).rows where database.numRecords > limit
             {
-                let outcome = try Archiver.archive(
-                    databaseID: database.id, selection: .keepAtMost(limit), store: state.store, now: state.clock.now)
+                let outcome = try await Archiver.archive(
+                    databaseID: database.id, selection: .keepAtMost(limit), store: state.store, blobs: state.blobs,
+                    now: state.clock.now)
                 state.logger.info(
                     "archived", metadata: ["database": "\(database.id)", "dates": "\(outcome.dates.count)"])
             }

@@ -7,7 +7,9 @@ final class ServerState: Sendable {
     let store: Store
     let clock = ServerClock()
     let faults: FaultInjector
+    /// Signs and checks links of the emulated storage (`/_storage/`), which serves the `file` blob store.
     let signer: Signer
+    let blobs: any BlobStore
     let organizationID: String
     let mainToken: String
     let limits: AssetServerConfiguration.Limits
@@ -29,6 +31,10 @@ final class ServerState: Sendable {
         exports = ExportRunner()
         connections = ConnectionCounter(limit: configuration.limits.maxConnections)
         links = LinkBase(configured: configuration.publicURL)
+        switch configuration.blobs {
+        case .file: blobs = FileBlobStore(store: store, signer: signer, links: links)
+        case .s3(let location): blobs = S3BlobStore(location: location)
+        }
         try store.failInterruptedExports()
     }
 

@@ -34,6 +34,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Fault injection, e.g. rate429=0.05,rate500=0.02,reset=0.01,latency=20ms,seed=7.")
     var faults: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Where asset bytes, exports and archives live: `file` (under --data) or s3://BUCKET[/PREFIX], with "
+            + "credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN.", valueName: "url"))
+    var blobs = "file"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "The S3 endpoint for --blobs s3:// (any S3-compatible service); default: AWS's endpoint of --s3-region.",
+        valueName: "url"))
+    var s3Endpoint: String?
+
+    @Option(name: .long, help: "The S3 region to sign for.")
+    var s3Region = "us-east-1"
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535.") }
         if let publicURL {
@@ -44,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let token, token.isEmpty || token.contains(where: \.isWhitespace) {
             throw ValidationError("--token must be non-empty and without spaces.")
         }
+        _ = try blobsConfiguration()
     }
 
     func run() async throws {
@@ -51,6 +65,7 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = AssetServerConfiguration(
             dataDirectory: directory, host: host, port: port, token: token, faults: faults)
         configuration.publicURL = publicURL
+        configuration.blobs = try blobsConfiguration()
         var logger = Logger(label: "assets.serve", factory: { TerminalSafeLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
         do {
@@ -67,6 +82,15 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             printError("assets serve: \(error)")
             throw ExitCode.failure
+        }
+    }
+
+    func blobsConfiguration() throws -> BlobsConfiguration {
+        do {
+            return try BlobsConfiguration.parse(
+                blobs, endpoint: s3Endpoint, region: s3Region, environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 

@@ -32,12 +32,14 @@ public struct Fixture: Sendable {
 }
 
 /// Runs `body` against a new in-process server on a loopback port; `faults` are switched on once
-/// the database exists.
+/// the database exists. Blobs go to `blobs`, by default files, or S3 when `ASSETS_TEST_BLOBS=s3` (see ``TestS3``).
 public func withFixture<R: Sendable>(faults: String? = nil, serverLog: LogCapture? = nil,
+                                      blobs: BlobsConfiguration? = nil,
                                       _ body: (Fixture) async throws -> R) async throws -> R {
     let scratch = try Scratch()
     defer { scratch.remove() }
-    let configuration = AssetServerConfiguration(dataDirectory: scratch.path("server"), port: 0)
+    var configuration = AssetServerConfiguration(dataDirectory: scratch.path("server"), port: 0)
+    configuration.blobs = try await testBlobs(blobs)
     return try await withAssetServer(configuration, logger: serverLog?.logger ?? Logger(label: "assets.server", factory: { _ in SwiftLogNoOpLogHandler() })) { server in
         try await withTransferEngine { engine in
             let client = try PixieBrixClient(baseURL: server.url, token: APIToken(server.token)!, engine: engine)
@@ -46,6 +48,12 @@ public func withFixture<R: Sendable>(faults: String? = nil, serverLog: LogCaptur
             return try await body(Fixture(server: server, client: client, database: database.id, scratch: scratch))
         }
     }
+}
+
+/// `blobs`, or the blob store `ASSETS_TEST_BLOBS` asks for: S3 (moto) under a fresh prefix, or files.
+public func testBlobs(_ blobs: BlobsConfiguration? = nil) async throws -> BlobsConfiguration {
+    if let blobs { return blobs }
+    return TestS3.isDefaultBlobStore ? .s3(try await TestS3.location()) : .file
 }
 
 /// Replaces the server's fault-injection spec through its admin route.

@@ -22,3 +22,22 @@ ensure_packages() {
 
 # The system packages every build needs.
 BUILD_PACKAGES=(libcurl4-openssl-dev libsqlite3-dev pkg-config curl)
+
+# ensure_s3_venv: the S3 test endpoint (moto) and the signer's reference (botocore) in .build/venv, from PyPI.
+# When pip cannot install them, fails loudly, unless ASSETS_SKIP_S3=1 (then the S3 tests are skipped, loudly).
+S3_VENV="${ASSETS_TEST_VENV:-$ROOT/.build/venv}"
+ensure_s3_venv() {
+    if [ -x "$S3_VENV/bin/python" ] && "$S3_VENV/bin/python" -c 'import moto.server, botocore' 2>/dev/null; then
+        return 0
+    fi
+    log "installing moto[server] and botocore into $S3_VENV"
+    if python3 -m venv "$S3_VENV" && "$S3_VENV/bin/pip" install -q 'moto[server]' botocore; then
+        return 0
+    fi
+    if [ "${ASSETS_SKIP_S3:-}" = "1" ]; then
+        log "*** moto/botocore could not be installed: ASSETS_SKIP_S3=1, so the S3 tests are SKIPPED ***"
+        return 0
+    fi
+    log "*** moto/botocore could not be installed from PyPI: the S3 tests cannot run (set ASSETS_SKIP_S3=1 to skip them) ***"
+    return 1
+}

@@ -55,7 +55,7 @@ enum Exporter {
     static let batchSize = 5_000
 
     /// Writes every selected record of every database, in order, to a file and stores it as the job's result.
-    static func run(jobID: String, request: ExportRequest, state: ServerState) {
+    static func run(jobID: String, request: ExportRequest, state: ServerState) async {
         let store = state.store
         let output: HashingFileWriter
         do {
@@ -96,9 +96,9 @@ enum Exporter {
             }
             let md5 = try output.finish()
             let key = "exports/\(jobID)/\(fileName(request))"
-            try store.commitBlob(
-                temporaryPath: output.path, key: key, size: output.size, md5: md5,
-                contentType: request.mediaType.contentType, now: state.clock.now)
+            try await state.blobs.store(
+                file: output.path, key: key, size: output.size, md5: md5, contentType: request.mediaType.contentType,
+                now: state.clock.now)
             try store.finishExportJob(jobID, key: key, errorMessage: nil)
         } catch let error as ZipWriter.TooLarge {
             try? store.finishExportJob(

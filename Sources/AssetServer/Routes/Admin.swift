@@ -69,8 +69,8 @@ extension ServerResponder {
             default:
                 throw APIError.detail(.badRequest, "Give either before_date or max_records, not both.")
             }
-            let outcome = try Archiver.archive(
-                databaseID: database.id, selection: selection, store: state.store, now: now)
+            let outcome = try await Archiver.archive(
+                databaseID: database.id, selection: selection, store: state.store, blobs: state.blobs, now: now)
             return (
                 .ok,
                 .object([

@@ -13,7 +13,7 @@ extension Call {
                 "id": .string(archive.id),
                 "database": .object(["id": .string(database.id), "name": .string(database.name)]),
                 "date": .string(archive.date),
-                "file": .string(state.signer.downloadURL(baseURL: baseURL, key: archive.key, now: now)),
+                "file": .string(state.blobs.downloadURL(key: archive.key, now: now)),
                 "created_at": .string(Timestamp.iso(archive.createdAt)),
                 "updated_at": .string(Timestamp.iso(archive.updatedAt)),
             ])

@@ -20,13 +20,13 @@ extension Call {
         }
         let now = self.now
         let asset = try store.createAsset(databaseID: databaseID, filename: filename, now: now)
-        let fields = state.signer.uploadFields(key: asset.key, now: now, maxSize: state.limits.maxUploadSize)
+        let form = state.blobs.uploadForm(key: asset.key, now: now, maxSize: state.limits.maxUploadSize)
         return jsonResponse(
             .created,
             .object([
                 "asset": asset.json(baseURL: baseURL),
-                "upload_url": .string("\(baseURL)/_storage/upload/"),
-                "fields": .object(fields.map { .init(key: $0.0, value: .string($0.1)) }),
+                "upload_url": .string(form.url),
+                "fields": .object(form.fields.map { .init(key: $0.0, value: .string($0.1)) }),
             ]))
     }
 
@@ -37,7 +37,7 @@ extension Call {
         if query["meta"]?.lowercased() == "true" { return jsonResponse(.ok, asset.json(baseURL: baseURL)) }
         guard asset.isUploaded else { throw APIError.notFound }
         var headers: HTTPFields = [:]
-        headers[.location] = state.signer.downloadURL(baseURL: baseURL, key: asset.key, now: now)
+        headers[.location] = state.blobs.downloadURL(key: asset.key, now: now)
         return Response(status: .found, headers: headers)
     }
 
@@ -50,9 +50,19 @@ extension Call {
             guard case .bool(let flag) = value else { throw APIError.field("is_uploaded", "Must be a valid boolean.") }
             isUploaded = flag
         }
-        switch try store.markAsset(asset, isUploaded: isUploaded, now: now) {
-        case .marked(let row): return jsonResponse(.ok, row.json(baseURL: baseURL))
-        case .notUploaded: throw APIError.field("is_uploaded", "The asset has not been uploaded to storage yet.")
+        if isUploaded == true {
+            let size: Int64?
+            do {
+                size = try await state.blobs.size(of: asset.key)
+            } catch {
+                state.logger.error("blob check failed", metadata: ["key": "\(asset.key)", "error": "\(error)"])
+                throw APIError.detail(.badGateway, "Storage could not be reached to check the upload.")
+            }
+            guard size != nil else {
+                throw APIError.field("is_uploaded", "The asset has not been uploaded to storage yet.")
+            }
         }
+        let row = try store.markAsset(asset, isUploaded: isUploaded, now: now)
+        return jsonResponse(.ok, row.json(baseURL: baseURL))
     }
 }

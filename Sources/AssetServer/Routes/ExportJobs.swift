@@ -64,14 +64,14 @@ extension Call {
         try store.createExportJob(id: id, owner: principal.owner, name: name, now: now)
         let request = ExportRequest(name: name, databases: databases, mediaType: mediaType, filter: filter)
         let state = self.state
-        state.exports.start(id) { Exporter.run(jobID: id, request: request, state: state) }
+        state.exports.start(id) { await Exporter.run(jobID: id, request: request, state: state) }
         return jsonResponse(.created, .object(["id": .string(id), "status": .string("STARTED")]))
     }
 
     func getExportJob(_ id: String) throws -> Response {
         guard let job = try store.exportJob(id) else { throw APIError.notFound }
         guard principal.canAccess(owner: job.owner) else { throw APIError.forbidden }
-        let link = job.key.map { state.signer.downloadURL(baseURL: baseURL, key: $0, now: now) }
+        let link = job.key.map { state.blobs.downloadURL(key: $0, now: now) }
         return jsonResponse(
             .ok,
             .object([

@@ -61,9 +61,11 @@ extension ServerResponder {
                 "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
             )
         }
+        let signed = query.items.filter { $0.name != "X-Amz-Signature" }.map { ($0.name, $0.value) }
+        // Links are issued for GET; a HEAD with the same link is checked as that GET.
         guard
-            state.signer.isValid(
-                signature: signature, for: Signer.downloadCanonical(key: key, date: date, expires: expires))
+            state.signer.isValidDownload(
+                signature: signature, method: "GET", key: key, query: signed, amzDate: date, baseURL: state.linkBase)
         else { throw StorageError.signatureMismatch }
         // Checked: the lifetime is a number from the request (signed, but a bug in a signer must not trap here).
         guard let signedAt = Timestamp.parseAmzDate(date), let lifetime = Int64(expires), lifetime >= 0,

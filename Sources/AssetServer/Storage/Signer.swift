@@ -1,115 +1,80 @@
 import Crypto
 import Foundation
 
-/// Signs and checks presigned storage requests with the server's secret (HMAC-SHA256).
+/// Signs and checks the emulated storage's presigned requests: SigV4 with the server's secret, as S3 signs them,
+/// for the bucket `local` in the region `local`.
 struct Signer: Sendable {
-    private let secret: [UInt8]
-    private var key: SymmetricKey { SymmetricKey(data: secret) }
-    static let algorithm = "AWS4-HMAC-SHA256"
+    static let algorithm = SigV4.algorithm
     static let linkLifetime: Micros = 3600 * Timestamp.microsPerSecond
+    static let bucket = "local"
+    let sigV4: SigV4
 
     init(secretHex: String) {
-        secret = Array(hex: secretHex)
-    }
-
-    func sign(_ text: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: key).hexString
-    }
-
-    func isValid(signature: String, for text: String) -> Bool {
-        guard signature.utf8.count == 64, let bytes = [UInt8](strictHex: signature) else { return false }
-        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: Array(text.utf8), using: key)
-    }
-
-    static func credential(_ now: Micros) -> String {
-        "local/\(Timestamp.amzDate(now).prefix(8))/local/s3/aws4_request"
+        sigV4 = SigV4(
+            credentials: .init(accessKeyID: "local", secretAccessKey: secretHex, sessionToken: nil), region: "local")
     }
 
     /// The form fields of a presigned POST for `key`, in the order the client must send them.
     func uploadFields(key objectKey: String, now: Micros, maxSize: Int64) -> [(String, String)] {
-        let amzDate = Timestamp.amzDate(now)
-        let credential = Self.credential(now)
-        let policy = JSONValue.object([
-            "expiration": .string(Timestamp.iso(now + Self.linkLifetime)),
-            "conditions": .array([
-                .object(["bucket": .string("local")]),
-                .object(["key": .string(objectKey)]),
-                .array([.string("content-length-range"), .int(0), .number(String(maxSize))]),
-                .array([.string("starts-with"), .string("$success_action_status"), .string("")]),
-                .object(["x-amz-algorithm": .string(Self.algorithm)]),
-                .object(["x-amz-credential": .string(credential)]),
-                .object(["x-amz-date": .string(amzDate)]),
-            ]),
-        ])
-        let encodedPolicy = Data(policy.serialized.utf8).base64EncodedString()
-        return [
-            ("key", objectKey),
-            ("policy", encodedPolicy),
-            ("x-amz-algorithm", Self.algorithm),
-            ("x-amz-credential", credential),
-            ("x-amz-date", amzDate),
-            ("x-amz-signature", sign(encodedPolicy)),
-        ]
+        sigV4.postForm(
+            bucket: Self.bucket, key: objectKey, conditions: Self.uploadConditions(maxSize: maxSize),
+            amzDate: Timestamp.amzDate(now), expiration: Self.expiration(now))
     }
 
     /// A `GET` link to `key` on storage, valid for an hour from `now`.
     func downloadURL(baseURL: String, key objectKey: String, now: Micros) -> String {
-        let amzDate = Timestamp.amzDate(now)
-        let expires = String(Self.linkLifetime / Timestamp.microsPerSecond)
-        let credential = Self.credential(now)
-        let signature = sign(Self.downloadCanonical(key: objectKey, date: amzDate, expires: expires))
-        let path = objectKey.split(separator: "/", omittingEmptySubsequences: false)
-            .map { $0.addingPercentEncoding(withAllowedCharacters: .storageKeyAllowed) ?? "" }
-            .joined(separator: "/")
-        let credentialParameter = credential.addingPercentEncoding(withAllowedCharacters: .storageKeyAllowed) ?? ""
-        return "\(baseURL)/_storage/objects/\(path)?X-Amz-Algorithm=\(Self.algorithm)"
-            + "&X-Amz-Credential=\(credentialParameter)&X-Amz-Date=\(amzDate)&X-Amz-Expires=\(expires)"
-            + "&X-Amz-SignedHeaders=host&X-Amz-Signature=\(signature)"
+        sigV4.presignedURL(
+            base: baseURL, host: Self.host(baseURL), path: Self.objectPath(objectKey), amzDate: Timestamp.amzDate(now),
+            expires: Int(Self.linkLifetime / Timestamp.microsPerSecond))
     }
 
-    static func downloadCanonical(key: String, date: String, expires: String) -> String {
-        "GET\n\(key)\n\(date)\n\(expires)"
+    /// Whether `signature` signs the POST `policy` with the key of the day named in `credential`.
+    func isValid(signature: String, policy: String, credential: String) -> Bool {
+        let parts = credential.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 5, parts[0] == "local", parts[2] == "local", parts[3] == "s3", parts[4] == "aws4_request"
+        else { return false }
+        return Self.constantTimeEqual(signature, sigV4.postSignature(policy: policy, amzDate: String(parts[1])))
     }
-}
 
-extension CharacterSet {
-    static let storageKeyAllowed = CharacterSet(
-        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-}
+    /// Whether `signature` signs a presigned `GET`/`HEAD` of `key` with these query parameters (all but the
+    /// signature) for links that start with `baseURL`.
+    func isValidDownload(
+        signature: String, method: String, key objectKey: String, query: [(String, String)], amzDate: String,
+        baseURL: String
+    ) -> Bool {
+        let expected = sigV4.presignedSignature(
+            method: method, encodedPath: SigV4.encodePath(Self.objectPath(objectKey)), host: Self.host(baseURL),
+            query: query, amzDate: amzDate)
+        return Self.constantTimeEqual(signature, expected)
+    }
 
-extension Sequence where Element == UInt8 {
-    var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+    static func objectPath(_ key: String) -> String { "/_storage/objects/" + key }
+
+    /// The conditions every upload policy carries, on either backend, besides bucket, key and signing fields.
+    static func uploadConditions(maxSize: Int64) -> [SigV4.PolicyCondition] {
+        [.contentLengthRange(0, maxSize), .startsWith("success_action_status", "")]
+    }
+
+    /// The policy's `expiration`: an hour from `now`, to the second, as botocore writes it.
+    static func expiration(_ now: Micros) -> String {
+        let seconds = now / Timestamp.microsPerSecond - (now % Timestamp.microsPerSecond < 0 ? 1 : 0)
+        return Timestamp.iso((seconds * Timestamp.microsPerSecond) + linkLifetime)
+    }
+
+    /// `host[:port]` of a base URL, as a client sends it in `Host`.
+    static func host(_ baseURL: String) -> String {
+        guard let components = URLComponents(string: baseURL), let host = components.percentEncodedHost else {
+            return ""
         }
-        return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension Array where Element == UInt8 {
-    init?(strictHex text: String) {
-        let utf8 = Array(text.utf8)
-        guard utf8.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count / 2)
-        for index in stride(from: 0, to: utf8.count, by: 2) {
-            guard let high = Self.nibble(utf8[index]), let low = Self.nibble(utf8[index + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        self = bytes
+        let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return components.port.map { "\(bracketed):\($0)" } ?? bracketed
     }
 
-    init(hex text: String) { self = Self(strictHex: text) ?? [] }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let left = SHA256.hash(data: Array(a.utf8))
+        let right = SHA256.hash(data: Array(b.utf8))
+        var difference: UInt8 = 0
+        for (x, y) in zip(left, right) { difference |= x ^ y }
+        return difference == 0
     }
 }

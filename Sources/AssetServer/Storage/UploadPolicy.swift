@@ -25,7 +25,9 @@ extension Signer {
         guard byName["x-amz-algorithm"] == Self.algorithm else {
             throw .invalidArgument("Only AWS4-HMAC-SHA256 is supported as x-amz-algorithm.")
         }
-        guard isValid(signature: signature, for: policyText) else { throw .signatureMismatch }
+        guard isValid(signature: signature, policy: policyText, credential: byName["x-amz-credential"] ?? "") else {
+            throw .signatureMismatch
+        }
         guard let decoded = Data(base64Encoded: policyText), let policy = try? JSONValue.parse([UInt8](decoded)),
             let expirationText = policy["expiration"]?.stringValue, let expiration = Timestamp.parseISO(expirationText),
             case .array(let conditions)? = policy["conditions"]

@@ -90,27 +90,16 @@ extension Store {
         }
     }
 
-    enum MarkResult {
-        case marked(AssetRow)
-        case notUploaded
-    }
-
-    /// Sets `is_uploaded`; `true` only once storage holds a blob under the asset's key.
-    func markAsset(_ asset: AssetRow, isUploaded: Bool?, now: Micros) throws -> MarkResult {
+    /// Sets `is_uploaded`; the caller has checked that the blob store holds the asset's object.
+    func markAsset(_ asset: AssetRow, isUploaded: Bool?, now: Micros) throws -> AssetRow {
         try pool.write { db in
             if let isUploaded {
-                if isUploaded {
-                    let hasBlob = try Bool.fetchOne(
-                        db, sql: "SELECT EXISTS (SELECT 1 FROM objects WHERE key = ?)", arguments: [asset.key])!
-                    guard hasBlob else { return .notUploaded }
-                }
                 try db.execute(
                     sql: "UPDATE assets SET is_uploaded = ?, updated_at = ? WHERE id = ?",
                     arguments: [isUploaded, now, asset.id])
                 try touchDatabase(db, id: asset.databaseID, now: now)
             }
-            return .marked(
-                AssetRow(row: try Row.fetchOne(db, sql: "SELECT * FROM assets WHERE id = ?", arguments: [asset.id])!))
+            return AssetRow(row: try Row.fetchOne(db, sql: "SELECT * FROM assets WHERE id = ?", arguments: [asset.id])!)
         }
     }
 }

@@ -1,4 +1,5 @@
 import AssetServer
+import TestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -164,6 +165,7 @@ func withHarness<R: Sendable>(
 ) async throws -> R {
     let directory = dataDirectory ?? temporaryDirectory()
     var configuration = AssetServerConfiguration(dataDirectory: directory, port: 0, faults: faults)
+    configuration.blobs = try await testBlobs()
     configure(&configuration)
     var logger = Logger(label: "test.server")
     logger.logLevel = .critical
