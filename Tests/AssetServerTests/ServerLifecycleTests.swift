@@ -20,7 +20,7 @@ struct ServerLifecycleTests {
             #expect(database.object["name"] as? String == "kept")
             #expect(database.object["num_records"] as? Int == 1)
             let location = try #require(try await h.get("/api/databases/\(db)/assets/\(asset)/")["Location"])
-            #expect(try await h.send(.get, h.pathAndQuery(location), auth: .none, accept: nil).text == "still here")
+            #expect(try await h.fetch(location).text == "still here")
         }
         let chosen = try await withHarness(dataDirectory: directory, configure: { $0.token = "chosen-token" }) { h in
             h.server.token
@@ -52,7 +52,7 @@ struct ServerLifecycleTests {
             #expect(list.array.allSatisfy { $0["is_uploaded"] as? Bool == true })
             for (id, bytes) in uploaded.prefix(20) {
                 let location = try #require(try await h.get("/api/databases/\(db)/assets/\(id)/")["Location"])
-                #expect(try await h.send(.get, h.pathAndQuery(location), auth: .none, accept: nil).bytes == bytes)
+                #expect(try await h.fetch(location).bytes == bytes)
             }
         }
     }

@@ -1,17 +1,23 @@
 import AssetServer
+import AsyncHTTPClient
 import TestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Logging
 import NIOCore
+import NIOHTTP1
+import Crypto
 import Testing
 
 /// A running server in a fresh temporary data folder, and a client on one keep-alive connection.
+/// With `ASSETS_TEST_BLOBS=s3` its blobs are in moto: uploads and storage links then go there (``fetch(_:)``).
 struct Harness: Sendable {
     let server: RunningAssetServer
     let client: TestClient
     let dataDirectory: String
+    /// The bucket and prefix of the server's blobs; nil for the emulated storage under `dataDirectory`.
+    var s3: S3Location? = nil
 
     var port: Int { server.url.port! }
     var authority: String { "127.0.0.1:\(port)" }
@@ -87,6 +93,11 @@ struct Harness: Sendable {
         for (name, value) in extra { headers[HTTPField.Name(name)!] = value }
         var buffer = ByteBuffer()
         buffer.writeBytes(body)
+        if let s3 {
+            return try await Self.outside(
+                "\(s3.endpoint)/\(s3.bucket)", method: .POST, headers: headers.map { ($0.name.rawName, $0.value) },
+                body: buffer)
+        }
         let request = TestClient.Request(
             "/_storage/upload/", method: .post, authority: authority, headers: headers, body: buffer)
         return Reply(try await client.execute(request))
@@ -101,6 +112,34 @@ struct Harness: Sendable {
             .patch, "/api/databases/\(database)/assets/\(asset.id)/", json: #"{"is_uploaded": true}"#)
         #expect(mark.status == 200, "\(mark.text)")
         return asset.id
+    }
+
+    /// `GET` (or another method) of an absolute storage link without a token: through the shared connection when it
+    /// points at this server, otherwise (S3) through a client of its own.
+    func fetch(_ url: String, method: HTTPRequest.Method = .get, headers: [String: String] = [:]) async throws
+        -> Reply
+    {
+        if url.hasPrefix(base + "/") {
+            return try await send(method, pathAndQuery(url), auth: .none, accept: nil, headers: headers)
+        }
+        return try await Self.outside(
+            url, method: .init(rawValue: method.rawValue), headers: headers.map { ($0.key, $0.value) }, body: nil)
+    }
+
+    static func outside(_ url: String, method: NIOHTTP1.HTTPMethod, headers: [(String, String)], body: ByteBuffer?)
+        async throws -> Reply
+    {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(body) }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        var fields = HTTPFields()
+        for header in response.headers {
+            if let name = HTTPField.Name(header.name) { fields.append(HTTPField(name: name, value: header.value)) }
+        }
+        let bytes = try await response.body.collect(upTo: 256 << 20)
+        return Reply(status: Int(response.status.code), headers: fields, bytes: Array(bytes.readableBytesView))
     }
 
     /// The path and query of an absolute URL on this server.
@@ -136,6 +175,10 @@ struct Reply: Sendable {
         bytes = response.body.map { Array($0.readableBytesView) } ?? []
     }
 
+    init(status: Int, headers: HTTPFields, bytes: [UInt8]) {
+        (self.status, self.headers, self.bytes) = (status, headers, bytes)
+    }
+
     var text: String { String(decoding: bytes, as: UTF8.self) }
     var json: Any { (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) ?? NSNull() }
     var object: [String: Any] { json as? [String: Any] ?? [:] }
@@ -165,15 +208,23 @@ func withHarness<R: Sendable>(
 ) async throws -> R {
     let directory = dataDirectory ?? temporaryDirectory()
     var configuration = AssetServerConfiguration(dataDirectory: directory, port: 0, faults: faults)
-    configuration.blobs = try await testBlobs()
+    // A restart on the same data folder keeps the bucket prefix it started with.
+    configuration.blobs = try await testBlobs(
+        TestS3.isDefaultBlobStore ? .s3(try await TestS3.location(prefix: "run-" + stableName(directory))) : nil)
     configure(&configuration)
     var logger = Logger(label: "test.server")
     logger.logLevel = .critical
+    let s3: S3Location? = if case .s3(let location) = configuration.blobs { location } else { nil }
     return try await withAssetServer(configuration, logger: logger) { server in
         try await TestClient.withClient(host: "127.0.0.1", port: server.url.port!) { client in
-            try await body(Harness(server: server, client: client, dataDirectory: directory))
+            try await body(Harness(server: server, client: client, dataDirectory: directory, s3: s3))
         }
     }
+}
+
+/// A short name that is the same for the same folder.
+func stableName(_ path: String) -> String {
+    String(SHA256.hash(data: Array(path.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12))
 }
 
 func temporaryDirectory() -> String {
@@ -217,7 +268,7 @@ enum TestClientBox {
         -> R
     {
         try await TestClient.withClient(host: "127.0.0.1", port: h.port) { client in
-            try await body(Harness(server: h.server, client: client, dataDirectory: h.dataDirectory))
+            try await body(Harness(server: h.server, client: client, dataDirectory: h.dataDirectory, s3: h.s3))
         }
     }
 }
