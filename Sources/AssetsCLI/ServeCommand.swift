@@ -9,8 +9,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run a local, persistent server that speaks the PixieBrix Database API.",
         discussion: """
-            Metadata lives in SQLite and blobs in files under --data; the token is generated and saved there on \
-            first start unless --token is given. Stops cleanly on SIGINT or SIGTERM.
+            Metadata lives in SQLite under --data, blobs in files there too or in an S3 bucket (--blobs); the token \
+            is generated and saved in --data on first start unless --token is given. Stops cleanly on SIGINT or \
+            SIGTERM.
             """
     )
 
