@@ -24,7 +24,8 @@ ensure_packages() {
 BUILD_PACKAGES=(libcurl4-openssl-dev libsqlite3-dev pkg-config curl)
 
 # ensure_s3_venv: the S3 test endpoint (moto) and the signer's reference (botocore) in .build/venv, from PyPI.
-# When pip cannot install them, fails loudly, unless ASSETS_SKIP_S3=1 (then the S3 tests are skipped, loudly).
+# When pip cannot install them, says so loudly and the S3 tests fail, unless ASSETS_SKIP_S3=1 (then they are
+# skipped, loudly).
 S3_VENV="${ASSETS_TEST_VENV:-$ROOT/.build/venv}"
 ensure_s3_venv() {
     if [ -x "$S3_VENV/bin/python" ] && "$S3_VENV/bin/python" -c 'import moto.server, botocore' 2>/dev/null; then
@@ -38,6 +39,6 @@ ensure_s3_venv() {
         log "*** moto/botocore could not be installed: ASSETS_SKIP_S3=1, so the S3 tests are SKIPPED ***"
         return 0
     fi
-    log "*** moto/botocore could not be installed from PyPI: the S3 tests cannot run (set ASSETS_SKIP_S3=1 to skip them) ***"
-    return 1
+    # The other tests still run; each S3 test then fails with this reason.
+    log "*** moto/botocore could not be installed from PyPI: the S3 tests will FAIL (ASSETS_SKIP_S3=1 skips them) ***"
 }
