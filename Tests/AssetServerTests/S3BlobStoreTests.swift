@@ -26,6 +26,19 @@ import Testing
         #expect(try await TestS3.keys(prefix: location.prefix + "/") == ["\(location.prefix)/exports/job/a.json"])
     }
 
+    /// The PUT carries `Content-MD5`, so S3 refuses bytes that differ from the file written (moto does not check it).
+    @Test func aPutCarriesTheFilesMD5() async throws {
+        #expect(S3BlobStore.contentMD5(hex: "d41d8cd98f00b204e9800998ecf8427e") == "1B2M2Y8AsgTpgAmY7PhCfg==")
+        #expect(S3BlobStore.contentMD5(hex: "") == nil)
+        #expect(S3BlobStore.contentMD5(hex: String(repeating: "z", count: 32)) == nil)
+        let store = S3BlobStore(location: try await TestS3.location())
+        let bytes = randomBytes(2000)
+        let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        try await store.store(
+            file: try Self.file(bytes), key: "exports/ok", size: 2000, md5: md5, contentType: "text/plain", now: 0)
+        #expect(try await store.contents(of: "exports/ok") == bytes)
+    }
+
     @Test func aFileLargerThanOnePartGoesUpInParts() async throws {
         let location = try await TestS3.location()
         let partSize = 5 << 20

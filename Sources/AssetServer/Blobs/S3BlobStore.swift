@@ -85,8 +85,10 @@ struct S3BlobStore: BlobStore {
         defer { try? handle.close() }
         guard size > Int64(partSize) else {
             let body = try handle.readToEnd() ?? Data()
+            // S3 refuses the PUT (BadDigest) unless the bytes it received have the MD5 the file was written with.
+            let digest = Self.contentMD5(hex: md5).map { [("content-md5", $0)] } ?? []
             let reply = try await send(
-                "PUT", key: key, headers: [("content-type", contentType)], body: [UInt8](body))
+                "PUT", key: key, headers: [("content-type", contentType)] + digest, body: [UInt8](body))
             guard reply.status == 200 else { throw reply.error("PUT", object: describe(key)) }
             return
         }
@@ -126,6 +128,20 @@ struct S3BlobStore: BlobStore {
             throw reply.error("CreateMultipartUpload", object: describe(key))
         }
         return id
+    }
+
+    /// `Content-MD5` (base64 of the 16 bytes) of a hex MD5; nil when `hex` is not one.
+    static func contentMD5(hex: String) -> String? {
+        let digits = Array(hex.utf8)
+        guard digits.count == 32 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: 32, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            bytes.append(byte)
+        }
+        return Data(bytes).base64EncodedString()
     }
 
     func describe(_ key: String) -> String { "s3://\(location.bucket)/\(objectKey(key))" }
