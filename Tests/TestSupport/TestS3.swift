@@ -1,7 +1,7 @@
 import AssetServer
 import Foundation
 
-/// An S3 endpoint for the tests: moto (PyPI `moto[server]`) in a virtual environment under `.build/venv`,
+/// An S3 endpoint for the tests: moto's server (PyPI `moto[s3]`, flask) in a virtual environment under `.build/venv`,
 /// started once per test process on a free loopback port, ended with that process.
 ///
 /// Environment variables (the only two the S3 tests read):
@@ -12,7 +12,7 @@ import Foundation
 ///   instead of failing.
 ///
 /// `scripts/test` installs the venv when missing; so does the first test that needs it (`python3 -m venv`, then
-/// `pip install moto[server] botocore`). `ASSETS_TEST_VENV` names another venv folder.
+/// `pip install -r scripts/lib/s3/requirements.txt`). `ASSETS_TEST_VENV` names another venv folder.
 public enum TestS3 {
     public static let bucket = "assets-test"
     public static let accessKey = "testing"
@@ -99,8 +99,9 @@ public enum TestS3 {
         if FileManager.default.isExecutableFile(atPath: python), (try? run(["-c", "import moto.server, botocore"])) != nil {
             return
         }
-        FileHandle.standardError.write(Data("TestS3: installing moto[server] and botocore into \(venv)\n".utf8))
-        for command in [["python3", "-m", "venv", venv], [venv + "/bin/pip", "install", "-q", "moto[server]", "botocore"]] {
+        FileHandle.standardError.write(Data("TestS3: installing moto and botocore into \(venv)\n".utf8))
+        let requirements = script("requirements.txt")
+        for command in [["python3", "-m", "venv", venv], [venv + "/bin/pip", "install", "-q", "-r", requirements]] {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = command
@@ -109,7 +110,7 @@ public enum TestS3 {
             guard process.terminationStatus == 0 else {
                 throw Failure(
                     "could not install the S3 test endpoint (`\(command.joined(separator: " "))` exited "
-                        + "\(process.terminationStatus)); S3 tests need PyPI's moto[server] and botocore. "
+                        + "\(process.terminationStatus)); S3 tests need PyPI's moto and botocore. "
                         + "Set ASSETS_SKIP_S3=1 to skip them.")
             }
         }

@@ -31,8 +31,8 @@ ensure_s3_venv() {
     if [ -x "$S3_VENV/bin/python" ] && "$S3_VENV/bin/python" -c 'import moto.server, botocore' 2>/dev/null; then
         return 0
     fi
-    log "installing moto[server] and botocore into $S3_VENV"
-    if python3 -m venv "$S3_VENV" && "$S3_VENV/bin/pip" install -q 'moto[server]' botocore; then
+    log "installing moto and botocore into $S3_VENV (scripts/lib/s3/requirements.txt)"
+    if python3 -m venv "$S3_VENV" && "$S3_VENV/bin/pip" install -q -r "$ROOT/scripts/lib/s3/requirements.txt"; then
         return 0
     fi
     if [ "${ASSETS_SKIP_S3:-}" = "1" ]; then
