@@ -8,7 +8,9 @@ final class HashingFileWriter {
     private var hasher = Insecure.MD5()
     private var crc: CRC32?
     private var buffer: [UInt8] = []
-    private(set) var size: Int64 = 0
+    private var written: Int64 = 0
+    /// Every byte appended so far, written or still buffered.
+    var size: Int64 { written + Int64(buffer.count) }
 
     init(path: String, computeCRC: Bool = false) throws {
         self.path = path
@@ -32,7 +34,13 @@ final class HashingFileWriter {
         if buffer.count >= Self.bufferSize { try flush() }
     }
 
+    /// Appends bytes the caller may reuse afterwards: small slices are copied into the buffer, large ones written
+    /// through.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count >= Self.bufferSize - buffer.count else {
+            buffer.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
+            return
+        }
         try flush()
         try writeThrough(bytes)
     }
@@ -49,14 +57,14 @@ final class HashingFileWriter {
         crc?.update(bytes)
         var offset = 0
         while offset < bytes.count {
-            let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
+            let count = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if count < 0 {
                 if errno == EINTR { continue }
                 throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
             }
-            offset += written
+            offset += count
         }
-        size += Int64(bytes.count)
+        self.written += Int64(bytes.count)
     }
 
     /// Flushes and closes the file and returns the hex MD5; the file stays for the caller to take.
