@@ -7,7 +7,8 @@ import NIOCore
 ///
 /// What multipart-kit leaves to its caller is checked here: every part names itself with
 /// `Content-Disposition: form-data; name=...`, the file is the last part, and what is neither a field value nor
-/// file data (preamble, boundaries, part headers, epilogue) stays under ``maxFramingBytes``.
+/// file data (preamble, boundaries, part headers, epilogue) stays under ``maxFramingBytes``. Inside the file part,
+/// bytes that cannot begin a delimiter go past multipart-kit (``FileBodyShortcut``).
 final class FormDataReader {
     enum Event {
         case field(name: String, value: String)
