@@ -19,6 +19,7 @@ struct StreamedUploadTests {
     func sixtyFourMebibytes() async throws {
         try CLI.requireBinary()
         let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let server = try ServeProcess(dataDirectory: directory + "/data", logPath: directory + "/serve.log")
         defer { server.stop() }
         let base = try await server.waitForURL()
