@@ -149,6 +149,8 @@ public struct FolderCheck: Sendable {
                 return Compared(entry: .init(path: path, outcome: .differ,
                                              detail: "size: local \(file.size), remote \(remote.length)"))
             }
+            // An empty object has nothing to differ in (and storage's `416` for its one-byte range carries no ETag).
+            if file.size == 0 { return Compared(entry: .init(path: path, outcome: .match, detail: nil)) }
             guard let etag = remote.etag, etag.count == 32, etag.allSatisfy(\.isHexDigit) else {
                 return Compared(entry: .init(path: path, outcome: .error,
                                              detail: "storage's ETag is not an MD5; compare with --download"))
