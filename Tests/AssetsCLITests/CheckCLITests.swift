@@ -42,18 +42,22 @@ struct CheckCLITests {
             #expect(withManifest.status == 0, "\(withManifest.stdout)\(withManifest.stderr)")
             #expect(withManifest.stdout.contains("3 matching, 0 only in the folder, 0 only in the database, 0 differing, 0 errors: they agree"),
                     "\(withManifest.stdout)")
+            let manifestJSON = try await CLI.run(["check"] + common + ["--state", state, "--json"], environment: environment)
+            #expect(try Self.summary(manifestJSON.stdout)["from_manifest"] as? Int == 3)
 
             let fromETags = try await CLI.run(["check"] + common + ["--state", fixture.scratch.path("none.sqlite"), "--json"],
                                               environment: environment)
             #expect(fromETags.status == 0, "\(fromETags.stderr)")
             #expect(try Self.statuses(fromETags.stdout) == ["matching": ["a.txt", "empty.txt", "sub/big.bin"]])
             #expect(try Self.summary(fromETags.stdout)["agree"] as? Bool == true)
+            #expect(try Self.summary(fromETags.stdout)["from_manifest"] as? Int == 0)
             #expect(!FileManager.default.fileExists(atPath: fixture.scratch.path("none.sqlite")), "check made a state file")
 
             let downloaded = try await CLI.run(["check"] + common + ["--state", state, "--download", "--json"],
                                                environment: environment)
             #expect(downloaded.status == 0, "\(downloaded.stderr)")
             #expect(try Self.statuses(downloaded.stdout) == ["matching": ["a.txt", "empty.txt", "sub/big.bin"]])
+            #expect(try Self.summary(downloaded.stdout)["downloaded"] as? Int == 3)
         }
     }
 

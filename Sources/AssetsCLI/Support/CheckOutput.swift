@@ -32,7 +32,8 @@ struct CheckOutput {
             }
             printOut(#"{"event":"check-summary","matching":\#(report.count(.match)),"only_local":\#(report.count(.onlyLocal)),"#
                 + #""only_remote":\#(report.count(.onlyRemote)),"differing":\#(report.count(.differ)),"#
-                + #""errors":\#(report.count(.error)),"agree":\#(report.agrees)}"#)
+                + #""errors":\#(report.count(.error)),"from_manifest":\#(report.fromManifest),"#
+                + #""downloaded":\#(report.downloaded),"agree":\#(report.agrees)}"#)
             return
         }
         if quiet { return }
