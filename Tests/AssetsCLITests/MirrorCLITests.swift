@@ -65,6 +65,35 @@ struct MirrorCLITests {
         }
     }
 
+    @Test("pull --delete keeps what the filters leave out and entries from before the manifest said who wrote them")
+    func pullDeleteKeepsFilteredAndLegacy() async throws {
+        try await withFixture { fixture in
+            let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
+            let url = fixture.server.url.absoluteString
+            let source = try fixture.scratch.folder("source")
+            for name in ["keep.txt", "skip.log", "legacy.txt", "go.txt"] { try write(Data("\(name)\n".utf8), to: source + "/" + name) }
+            #expect(try await CLI.run(["push", source, "--database", fixture.database, "--url", url,
+                                       "--state", fixture.scratch.path("source.sqlite")], environment: environment).status == 0)
+            let mirror = try fixture.scratch.folder("mirror")
+            let state = fixture.scratch.path("mirror.sqlite")
+            let common = [mirror, "--database", fixture.database, "--url", url, "--state", state]
+            #expect(try await CLI.run(["pull"] + common, environment: environment).status == 0)
+            // As a state file written before the manifest recorded origins would have it.
+            let queue = try DatabaseQueue(path: state)
+            try await queue.write { db in try db.execute(sql: "UPDATE manifest SET origin = NULL WHERE path = 'legacy.txt'") }
+
+            let assets = try await fixture.uploadedAssets()
+            for name in ["skip.log", "legacy.txt", "go.txt"] {
+                try await fixture.client.withdrawAsset(database: fixture.database, id: try #require(assets[name]?.first).id)
+            }
+            let run = try await CLI.run(["pull"] + common + ["--delete", "--exclude", "*.log"], environment: environment)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("deleted  go.txt"), "\(run.stdout)")
+            #expect(run.stdout.contains("1 removed"), "\(run.stdout)")
+            #expect(try Self.files(mirror).keys.sorted() == ["keep.txt", "legacy.txt", "skip.log"])
+        }
+    }
+
     @Test("pull --delete removes nothing, and says why, after a failed download")
     func pullDeleteRefusesAfterFailure() async throws {
         try await withFixture { fixture in
