@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PixieBrix
-import Transfer
 
 /// Runs queued push jobs through the lifecycle, `transfers` files at a time.
 ///
@@ -213,7 +212,7 @@ struct PushRunner {
         return .succeeded
     }
 
-    static func encodeFields(_ fields: [MultipartForm.Field]) -> String {
+    static func encodeFields(_ fields: [PresignedPost.Field]) -> String {
         JSONValue.array(fields.map { .array([.string($0.name), .string($0.value)]) }).jsonText
     }
 
@@ -221,12 +220,12 @@ struct PushRunner {
         guard let urlText = job.uploadUrl, let url = URL(string: urlText), let fieldsText = job.uploadFields,
               case .array(let pairs)? = try? JSONValue(parsing: Data(fieldsText.utf8))
         else { return nil }
-        var fields: [MultipartForm.Field] = []
+        var fields: [PresignedPost.Field] = []
         for pair in pairs {
             guard case .array(let parts) = pair, parts.count == 2, let name = parts[0].stringValue,
                   let value = parts[1].stringValue
             else { return nil }
-            fields.append(MultipartForm.Field(name: name, value: value))
+            fields.append(PresignedPost.Field(name: name, value: value))
         }
         return PresignedPost(url: url, fields: fields)
     }
