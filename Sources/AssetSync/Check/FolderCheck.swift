@@ -192,7 +192,7 @@ public struct FolderCheck: Sendable {
         defer { hasher.stop() }
         let response = try await client.download(from: location, into: descriptor, name: "the remote copy", resume: false,
                                                  observer: hasher)
-        let etag = response.headers["ETag"].map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased() }
+        let etag = response.etag
         if let digest = hasher.finish() { return (digest.size, digest.md5, etag) }
         let md5 = try FileDigest.md5(descriptor: descriptor)
         var info = stat()
