@@ -226,6 +226,40 @@ struct MirrorCLITests {
         }
     }
 
+    @Test("restore --asset without a folder: a withdrawn asset comes back; a wrong name or an object-less asset is refused")
+    func restoreByAssetID() async throws {
+        try await withFixture { fixture in
+            let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
+            let url = fixture.server.url.absoluteString
+            let source = try fixture.scratch.folder("source")
+            try write(Data("by id\n".utf8), to: source + "/by-id.txt")
+            #expect(try await CLI.run(["push", source, "--database", fixture.database, "--url", url,
+                                       "--state", fixture.scratch.path("source.sqlite")], environment: environment).status == 0)
+            let asset = try #require(try await fixture.uploadedAssets()["by-id.txt"]?.first)
+            try await fixture.client.withdrawAsset(database: fixture.database, id: asset.id)
+            let common = ["--database", fixture.database, "--url", url]
+
+            let noTarget = try await CLI.run(["restore", "by-id.txt"] + common, environment: environment)
+            #expect(noTarget.status == 2, "\(noTarget.stderr)")
+            let wrongName = try await CLI.run(["restore", "other.txt", "--asset", asset.id] + common, environment: environment)
+            #expect(wrongName.status == 1)
+            #expect(wrongName.stderr.contains("is named by-id.txt, not other.txt"), "\(wrongName.stderr)")
+            #expect(try await fixture.client.asset(database: fixture.database, id: asset.id).isUploaded == false)
+
+            let restored = try await CLI.run(["restore", "by-id.txt", "--asset", asset.id] + common, environment: environment)
+            #expect(restored.status == 0, "\(restored.stderr)")
+            #expect(restored.stdout.contains("(no record to compare with)"), "\(restored.stdout)")
+            #expect(try await fixture.client.asset(database: fixture.database, id: asset.id).isUploaded == true)
+
+            // Created but never uploaded: storage holds nothing, and the server says so.
+            let orphan = try await fixture.client.createAsset(database: fixture.database, filename: "never.txt")
+            let refused = try await CLI.run(["restore", "never.txt", "--asset", orphan.asset.id] + common, environment: environment)
+            #expect(refused.status == 1)
+            #expect(refused.stderr.contains("storage no longer holds the bytes of asset \(orphan.asset.id)"), "\(refused.stderr)")
+            #expect(try await fixture.client.asset(database: fixture.database, id: orphan.asset.id).isUploaded == false)
+        }
+    }
+
     @Test("restore withdraws again, and fails, when storage's object is not what the manifest recorded")
     func restoreRefusesMismatch() async throws {
         try await withFixture { fixture in
