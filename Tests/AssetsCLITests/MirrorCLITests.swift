@@ -226,6 +226,27 @@ struct MirrorCLITests {
         }
     }
 
+    @Test("push --delete withdraws nothing, and says why, after a failed upload")
+    func pushDeleteRefusesAfterFailure() async throws {
+        try await withFixture { fixture in
+            let environment = ["PIXIEBRIX_TOKEN": fixture.server.token]
+            let source = try fixture.scratch.folder("source")
+            try write(Data("old\n".utf8), to: source + "/old.txt")
+            let common = [source, "--database", fixture.database, "--url", fixture.server.url.absoluteString,
+                          "--state", fixture.scratch.path("source.sqlite")]
+            #expect(try await CLI.run(["push"] + common, environment: environment).status == 0)
+            try FileManager.default.removeItem(atPath: source + "/old.txt")
+            try write(Data("new\n".utf8), to: source + "/new.txt")
+            try await withTransferEngine { engine in
+                try await setFaults("upload.rate500=1", server: fixture.server, engine: engine)
+            }
+            let run = try await CLI.run(["push"] + common + ["--delete", "--retries", "0"], environment: environment)
+            #expect(run.status == 1, "\(run.stderr)")
+            #expect(run.stderr.contains("--delete: nothing withdrawn: 1 file(s) failed"), "\(run.stderr)")
+            #expect(try await fixture.uploadedAssets().keys.sorted() == ["old.txt"])
+        }
+    }
+
     @Test("restore --asset without a folder: a withdrawn asset comes back; a wrong name or an object-less asset is refused")
     func restoreByAssetID() async throws {
         try await withFixture { fixture in
