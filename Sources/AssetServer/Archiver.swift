@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// The nightly archiving job: moves whole dates of records (by the date each was last updated) out of the live
 /// table into one JSON Lines file per date.
@@ -16,17 +15,18 @@ enum Archiver {
         var records = 0
     }
 
-    static func archive(databaseID: String, selection: Selection, store: Store, now: Micros) throws -> Outcome {
-        var replacedFiles: [String] = []
-        let outcome = try store.pool.write { db -> Outcome in
-            let days = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT updated_at / \(Timestamp.microsPerDay) AS day, count(*) AS n FROM records
-                    WHERE database_id = ? GROUP BY day ORDER BY day
-                    """,
-                arguments: [databaseID]
-            ).map { (day: $0["day"] as Int64, count: $0["n"] as Int) }
+    static func archive(databaseID: String, selection: Selection, store: Store, now: Micros) async throws -> Outcome {
+        let (outcome, replacedFiles) = try await store.db.transaction { db -> (Outcome, [String]) in
+            // Replicas archiving the same database (by hand and nightly) take turns.
+            try await db.lockForTransaction(.archiving(database: databaseID))
+            var replacedFiles: [String] = []
+            let days = try await db.rows(
+                """
+                SELECT updated_at / \(Timestamp.microsPerDay) AS day, count(*) AS n FROM records
+                WHERE database_id = ? GROUP BY day ORDER BY day
+                """,
+                databaseID
+            ).map { (day: try $0.int64("day"), count: try $0.int("n")) }
             var chosen: [(day: Int64, count: Int)] = []
             switch selection {
             case .before(let limit):
@@ -43,19 +43,17 @@ enum Archiver {
                 let date = Timestamp.date(day: day)
                 let from = day * Timestamp.microsPerDay
                 let to = from + Timestamp.microsPerDay
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT * FROM records WHERE database_id = ? AND updated_at >= ? AND updated_at < ?
-                        ORDER BY updated_at, id
-                        """,
-                    arguments: [databaseID, from, to]
+                let rows = try await db.rows(
+                    """
+                    SELECT * FROM records WHERE database_id = ? AND updated_at >= ? AND updated_at < ?
+                    ORDER BY updated_at, id
+                    """,
+                    databaseID, from, to
                 ).map(RecordRow.init)
                 let key = "archives/\(databaseID)/\(date).jsonl"
                 var lines = rows.map { (id: $0.id, line: $0.archivedJSON.serialized) }
                 // A date archived before (records seeded into the past later) keeps its other records.
-                if let existing = try String.fetchOne(
-                    db, sql: "SELECT file FROM objects WHERE key = ?", arguments: [key]),
+                if let existing = try await db.row("SELECT file FROM objects WHERE key = ?", key)?.string("file"),
                     let text = try? String(contentsOfFile: store.blobPath(existing), encoding: .utf8)
                 {
                     let fresh = Set(lines.map(\.id))
@@ -73,27 +71,26 @@ enum Archiver {
                 for entry in lines { try writer.append(entry.line + "\n") }
                 let md5 = try writer.finish()
                 let file = try store.adoptTemporaryFile(writer.path)
-                if let old = try store.insertObject(
+                if let old = try await Store.insertObject(
                     db, key: key, file: file, size: writer.size, md5: md5, contentType: "application/x-ndjson", now: now
                 ) {
                     replacedFiles.append(old)
                 }
-                try db.execute(
-                    sql: """
-                        INSERT INTO record_archives (id, database_id, date, key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (database_id, date) DO UPDATE SET updated_at = excluded.updated_at
-                        """,
-                    arguments: [Identifier.make(), databaseID, date, key, now, now])
-                try db.execute(
-                    sql: "DELETE FROM records WHERE database_id = ? AND updated_at >= ? AND updated_at < ?",
-                    arguments: [databaseID, from, to])
-                try db.execute(
-                    sql: "UPDATE databases SET num_records = num_records - ? WHERE id = ?",
-                    arguments: [count, databaseID])
+                try await db.execute(
+                    """
+                    INSERT INTO record_archives (id, database_id, date, key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (database_id, date) DO UPDATE SET updated_at = excluded.updated_at
+                    """,
+                    Identifier.make(), databaseID, date, key, now, now)
+                try await db.execute(
+                    "DELETE FROM records WHERE database_id = ? AND updated_at >= ? AND updated_at < ?",
+                    databaseID, from, to)
+                try await db.execute(
+                    "UPDATE databases SET num_records = num_records - ? WHERE id = ?", count, databaseID)
                 outcome.dates.append(date)
                 outcome.records += count
             }
-            return outcome
+            return (outcome, replacedFiles)
         }
         for file in replacedFiles { unlink(store.blobPath(file)) }
         return outcome

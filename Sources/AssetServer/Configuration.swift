@@ -18,6 +18,16 @@ public struct AssetServerConfiguration: Sendable {
     /// `https://assets.example.org` behind a proxy; nil means the listening address (`127.0.0.1` for a
     /// wildcard address). Never the request's `Host` header: a client could point links anywhere with it.
     public var publicURL: String?
+    /// Where metadata lives: SQLite in `dataDirectory` (one process), or PostgreSQL shared by replicas that
+    /// also share `dataDirectory` (blobs, temporary files).
+    public var metadata: MetadataLocation = .sqlite
+    /// How long an export job stays with the replica running it without a renewal (renewed every third of it);
+    /// past that another replica takes it over (PostgreSQL only).
+    public var exportLease: Duration = .seconds(30)
+    /// How often a replica looks for export jobs to take over (PostgreSQL only).
+    public var exportSweepInterval: Duration = .seconds(1)
+    /// A pause after each batch of records an export writes: for tests that need a job still running.
+    public var exportBatchPause: Duration = .zero
 
     public struct Limits: Sendable {
         /// Largest JSON body of an API request.

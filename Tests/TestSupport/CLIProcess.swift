@@ -91,14 +91,21 @@ public enum CLI {
             for (pipe, isOut) in [(out, true), (err, false)] {
                 readers.enter()
                 DispatchQueue.global().async { [self] in
-                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    output.withLock { if isOut { $0.out = data } else { $0.err = data } }
+                    // Chunk by chunk, so that `outputSoFar` sees a server's banner while it runs.
+                    while true {
+                        let data = pipe.fileHandleForReading.availableData
+                        if data.isEmpty { break }
+                        output.withLock { if isOut { $0.out.append(data) } else { $0.err.append(data) } }
+                    }
                     readers.leave()
                 }
             }
         }
 
         public var isRunning: Bool { process.isRunning }
+
+        /// Standard output received so far.
+        public func outputSoFar() -> String { output.withLock { String(decoding: $0.out, as: UTF8.self) } }
 
         public func kill(_ signal: Int32 = SIGKILL) {
             Glibc.kill(process.processIdentifier, signal)

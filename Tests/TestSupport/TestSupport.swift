@@ -37,7 +37,8 @@ public func withFixture<R: Sendable>(faults: String? = nil, serverLog: LogCaptur
                                       _ body: (Fixture) async throws -> R) async throws -> R {
     let scratch = try Scratch()
     defer { scratch.remove() }
-    let configuration = AssetServerConfiguration(dataDirectory: scratch.path("server"), port: 0)
+    var configuration = AssetServerConfiguration(dataDirectory: scratch.path("server"), port: 0)
+    configuration.metadata = try TestMetadata.location(forDataDirectory: configuration.dataDirectory)
     return try await withAssetServer(configuration, logger: serverLog?.logger ?? Logger(label: "assets.server", factory: { _ in SwiftLogNoOpLogHandler() })) { server in
         try await withTransferEngine { engine in
             let client = try PixieBrixClient(baseURL: server.url, token: APIToken(server.token)!, engine: engine)

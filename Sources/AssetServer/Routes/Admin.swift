@@ -5,7 +5,7 @@ extension ServerResponder {
     func admin(_ route: Route, request: Request) async -> Response {
         let contentType = "application/json"
         do {
-            guard case .main = try state.authenticate(request.headers[.authorization]) else { throw APIError.forbidden }
+            guard case .main = try await state.authenticate(request.headers[.authorization]) else { throw APIError.forbidden }
             guard request.method == .post else {
                 var error = APIError.detail(.methodNotAllowed, "Method \"\(request.method.rawValue)\" not allowed.")
                 error.headers[.pbAllow] = "POST"
@@ -30,7 +30,7 @@ extension ServerResponder {
         switch action {
         case .records:
             let body = try await RequestBodyReader.jsonObject(request, allowed: ["database", "records"], limit: limit, pace: BodyPace(state.limits))
-            let database = try adminDatabase(body["database"])
+            let database = try await adminDatabase(body["database"])
             guard case .array(let items)? = body["records"] else {
                 throw APIError.field("records", "Expected a list of records.")
             }
@@ -46,12 +46,12 @@ extension ServerResponder {
                         id: id, data: data, createdAt: try Self.timestamp(members["created_at"], "created_at"),
                         updatedAt: try Self.timestamp(members["updated_at"], "updated_at")))
             }
-            let count = try state.store.seedRecords(databaseID: database.id, records: records, now: now)
+            let count = try await state.store.seedRecords(databaseID: database.id, records: records, now: now)
             return (.created, .object(["records": .int(count)]))
         case .archive:
             let body = try await RequestBodyReader.jsonObject(
                 request, allowed: ["database", "before_date", "max_records"], limit: limit, pace: BodyPace(state.limits))
-            let database = try adminDatabase(body["database"])
+            let database = try await adminDatabase(body["database"])
             let selection: Archiver.Selection
             switch (body["before_date"], body["max_records"]) {
             case (let date?, nil):
@@ -69,7 +69,7 @@ extension ServerResponder {
             default:
                 throw APIError.detail(.badRequest, "Give either before_date or max_records, not both.")
             }
-            let outcome = try Archiver.archive(
+            let outcome = try await Archiver.archive(
                 databaseID: database.id, selection: selection, store: state.store, now: now)
             return (
                 .ok,
@@ -83,7 +83,7 @@ extension ServerResponder {
             guard case .number(let text)? = body["advance"], let seconds = Double(text) else {
                 throw APIError.field("advance", "A number of seconds is required.")
             }
-            guard state.clock.advance(seconds: seconds) else {
+            guard try await state.advanceClock(seconds: seconds) else {
                 throw APIError.field(
                     "advance",
                     "Ensure the clock stays within \(Int(ServerClock.maxOffsetSeconds)) seconds (100 years) of the real time.")
@@ -101,14 +101,14 @@ extension ServerResponder {
         case .tokens:
             _ = try await RequestBodyReader.jsonObject(request, allowed: [], limit: limit, pace: BodyPace(state.limits))
             let token = Identifier.randomHex(bytes: 20)
-            _ = try state.store.addToken(digest: ServerState.digest(token), now: now)
+            _ = try await state.store.addToken(digest: ServerState.digest(token), now: now)
             return (.created, .object(["token": .string(token)]))
         }
     }
 
-    private func adminDatabase(_ value: JSONValue?) throws -> DatabaseRow {
+    private func adminDatabase(_ value: JSONValue?) async throws -> DatabaseRow {
         guard let id = value?.stringValue else { throw APIError.field("database", "This field is required.") }
-        guard let row = try state.store.database(id) else { throw APIError.field("database", "No database \(id).") }
+        guard let row = try await state.store.database(id) else { throw APIError.field("database", "No database \(id).") }
         return row
     }
 

@@ -29,8 +29,8 @@ struct Call: Sendable {
     }
 
     /// The database in the path: `404` when unknown, `403` when the caller's token may not see it.
-    func database(_ id: String) throws -> DatabaseRow {
-        guard let row = try store.database(id) else { throw APIError.notFound }
+    func database(_ id: String) async throws -> DatabaseRow {
+        guard let row = try await store.database(id) else { throw APIError.notFound }
         guard principal.canAccess(owner: row.owner) else { throw APIError.forbidden }
         return row
     }

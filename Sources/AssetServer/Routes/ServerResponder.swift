@@ -7,6 +7,7 @@ struct ServerResponder: HTTPResponder {
     let state: ServerState
 
     func respond(to request: Request, context: ServerContext) async throws -> Response {
+        await state.refreshClock()
         guard let route = Route(path: request.uri.path) else {
             if request.uri.path.hasPrefix("/_storage/") { return Self.storageResponse(StorageError.noSuchKey) }
             return Self.errorResponse(APIError.notFound, contentType: "application/json")
@@ -36,7 +37,7 @@ struct ServerResponder: HTTPResponder {
         let errorContentType = "application/json; version=\(negotiation.version)"
         let principal: Principal
         do {
-            principal = try state.authenticate(request.headers[.authorization])
+            principal = try await state.authenticate(request.headers[.authorization])
         } catch {
             return Self.errorResponse(error, contentType: errorContentType)
         }
@@ -115,19 +116,19 @@ extension APIError {
 extension Call {
     func handle(method: String) async throws -> Response {
         switch (route, method) {
-        case (.databases, "GET"): try listDatabases(organization: nil)
+        case (.databases, "GET"): try await listDatabases(organization: nil)
         case (.databases, "POST"): try await createDatabase()
-        case (.database(let id), _): try getDatabase(id)
-        case (.organizationDatabases(let organization), _): try listDatabases(organization: organization)
-        case (.assets(let db), "GET"): try listAssets(db)
+        case (.database(let id), _): try await getDatabase(id)
+        case (.organizationDatabases(let organization), _): try await listDatabases(organization: organization)
+        case (.assets(let db), "GET"): try await listAssets(db)
         case (.assets(let db), "POST"): try await createAsset(db)
-        case (.asset(let db, let id), "GET"): try getAsset(db, id)
+        case (.asset(let db, let id), "GET"): try await getAsset(db, id)
         case (.asset(let db, let id), "PATCH"): try await patchAsset(db, id)
-        case (.records(let db), "GET"): try listRecords(db)
+        case (.records(let db), "GET"): try await listRecords(db)
         case (.records(let db), "POST"): try await createRecord(db)
         case (.exportJobs, _): try await createExportJob()
-        case (.exportJob(let id), _): try getExportJob(id)
-        case (.recordArchives(let organization, let db), _): try listArchives(organization: organization, database: db)
+        case (.exportJob(let id), _): try await getExportJob(id)
+        case (.recordArchives(let organization, let db), _): try await listArchives(organization: organization, database: db)
         default: throw APIError.detail(.methodNotAllowed, "Method \"\(method)\" not allowed.")
         }
     }

@@ -35,7 +35,7 @@ extension ServerResponder {
             switch route {
             case .storageObject(let key):
                 if case .serverError = fault.status { throw StorageError.internalError }
-                return try download(key: key, request: request, context: context, reset: fault.reset)
+                return try await download(key: key, request: request, context: context, reset: fault.reset)
             default:
                 return try await upload(request, context: context, fault: fault)
             }
@@ -51,7 +51,7 @@ extension ServerResponder {
     }
 
     /// `GET`/`HEAD /_storage/objects/<key>?X-Amz-...`: a signed, expiring link; `Range` gives `206` or `416`.
-    func download(key: String, request: Request, context: ServerContext, reset: Bool) throws -> Response {
+    func download(key: String, request: Request, context: ServerContext, reset: Bool) async throws -> Response {
         let query = Query(request.uri.query)
         guard let date = query["X-Amz-Date"], let expires = query["X-Amz-Expires"],
             let signature = query["X-Amz-Signature"],
@@ -71,7 +71,7 @@ extension ServerResponder {
             case let (expiry, overflow2) = signedAt.addingReportingOverflow(micros), !overflow1, !overflow2,
             state.clock.now < expiry
         else { throw StorageError.accessDenied("Request has expired") }
-        guard let object = try state.store.object(key) else { throw StorageError.noSuchKey }
+        guard let object = try await state.store.object(key) else { throw StorageError.noSuchKey }
 
         let etag = "\"\(object.md5)\""
         var headers: HTTPFields = [:]

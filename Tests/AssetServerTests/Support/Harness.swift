@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import Testing
+import TestSupport
 
 /// A running server in a fresh temporary data folder, and a client on one keep-alive connection.
 struct Harness: Sendable {
@@ -164,6 +165,7 @@ func withHarness<R: Sendable>(
 ) async throws -> R {
     let directory = dataDirectory ?? temporaryDirectory()
     var configuration = AssetServerConfiguration(dataDirectory: directory, port: 0, faults: faults)
+    configuration.metadata = try TestMetadata.location(forDataDirectory: directory)
     configure(&configuration)
     var logger = Logger(label: "test.server")
     logger.logLevel = .critical
