@@ -49,7 +49,7 @@ struct ReplicaTests {
             try await withTransferEngine { engine in
                 let clientA = try PixieBrixClient(baseURL: a.url, token: APIToken(cluster.token)!, engine: engine)
                 let clientB = try PixieBrixClient(baseURL: b.url, token: APIToken(cluster.token)!, engine: engine)
-                let database = try await clientA.createDatabase(name: "export-once", type: "Record").id
+                let database = try await clientA.createDatabase(name: "export-once", type: "Key-Value").id
                 try await cluster.seed(database: database, count: 50, through: b, engine: engine)
                 let job = try await clientA.createExportJob(name: "once", databases: [database])
                 let finished = try await clientB.waitForExportJob(job.id, timeout: .seconds(120))
@@ -72,7 +72,7 @@ struct ReplicaTests {
             try await withTransferEngine { engine in
                 let clientA = try PixieBrixClient(baseURL: a.url, token: APIToken(cluster.token)!, engine: engine)
                 let clientB = try PixieBrixClient(baseURL: b.url, token: APIToken(cluster.token)!, engine: engine)
-                let database = try await clientA.createDatabase(name: "takeover", type: "Record").id
+                let database = try await clientA.createDatabase(name: "takeover", type: "Key-Value").id
                 try await cluster.seed(database: database, count: 30, through: a, engine: engine)
                 let job = try await clientA.createExportJob(name: "takeover", databases: [database])
                 // A claimed it when it was created, and renews its lease while it pauses.
