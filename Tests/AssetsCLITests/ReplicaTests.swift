@@ -89,6 +89,20 @@ struct ReplicaTests {
             }
         }
     }
+
+    @Test("the /_admin/clock offset set through A is the time B answers with")
+    func clockIsShared() async throws {
+        try await withReplicas(count: 2) { cluster in
+            let (a, b) = (cluster.replicas[0], cluster.replicas[1])
+            try await withTransferEngine { engine in
+                let before = Date()
+                let advanced = try await cluster.clock(advance: 10 * 86_400, through: a, engine: engine)
+                let seenByB = try await cluster.clock(advance: 0, through: b, engine: engine)
+                #expect(advanced.timeIntervalSince(before) > 10 * 86_400 - 60)
+                #expect(abs(seenByB.timeIntervalSince(advanced)) < 60, "B: \(seenByB), A: \(advanced)")
+            }
+        }
+    }
 }
 
 // MARK: Support
@@ -114,6 +128,18 @@ struct ReplicaCluster: Sendable {
         return outcome.output.split(separator: "\n").map(String.init).filter { $0 != "SET" }
     }
 
+    /// Moves a replica's clock by `seconds` and returns the time it then answers with.
+    func clock(advance seconds: Int, through replica: Replica, engine: TransferEngine) async throws -> Date {
+        let request = HTTPRequest(
+            method: .post, url: replica.url.appendingPathComponent("_admin/clock"),
+            headers: ["Authorization": "Token \(token)", "Content-Type": "application/json"],
+            body: .data(try JSONSerialization.data(withJSONObject: ["advance": seconds])))
+        let response = try await engine.perform(request).validate()
+        let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any]
+        let text = try #require(object?["now"] as? String)
+        return try #require(ISO8601DateFormatter.withFractions.date(from: text) ?? ISO8601DateFormatter().date(from: text))
+    }
+
     /// Records `r0`…`r<count-1>` seeded through a replica's admin route.
     func seed(database: String, count: Int, through replica: Replica, engine: TransferEngine) async throws {
         let records = (0..<count).map { ["id": "r\($0)", "data": ["n": $0, "label": "record \($0)"]] as [String: Any] }
@@ -132,6 +158,14 @@ func testPostgres() throws -> String {
             description: "ASSETS_TEST_POSTGRES is not set: run scripts/test, which starts a temporary PostgreSQL")
     }
     return url
+}
+
+extension ISO8601DateFormatter {
+    nonisolated(unsafe) static let withFractions: ISO8601DateFormatter = {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter
+    }()
 }
 
 struct ReplicaSetupError: Error, CustomStringConvertible { var description: String }

@@ -12,6 +12,20 @@ final class PostgresMetadata: MetadataDatabase {
 
     /// Connects, creates the schema named in the URL if missing, and applies the migrations under an advisory lock.
     init(_ location: MetadataLocation.Postgres, logger: Logger) async throws {
+        if !location.requireTLS {
+            // One plain connection first: the pool retries a refused or failed connection forever, while a
+            // server that cannot reach its database should stop and say why.
+            do {
+                let probe = try await PostgresConnection.connect(
+                    configuration: .init(
+                        host: location.host, port: location.port, username: location.user,
+                        password: location.password, database: location.database, tls: .disable),
+                    id: 0, logger: logger)
+                try await probe.close()
+            } catch {
+                throw MetadataError(description: "PostgreSQL at \(location.redacted): \(Self.describe(error))")
+            }
+        }
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
             database: location.database, tls: location.requireTLS ? .require(.makeClientConfiguration()) : .disable)
@@ -29,7 +43,7 @@ final class PostgresMetadata: MetadataDatabase {
             try await migrate()
         } catch {
             runner.cancel()
-            throw MetadataError(description: "PostgreSQL at \(location.redacted): \(String(reflecting: error))")
+            throw MetadataError(description: "PostgreSQL at \(location.redacted): \(Self.describe(error))")
         }
     }
 
@@ -73,6 +87,15 @@ final class PostgresMetadata: MetadataDatabase {
                 continue
             }
         }
+    }
+
+    /// What went wrong, in the server's words when it sent any (PSQLError's description hides them).
+    static func describe(_ error: any Error) -> String {
+        guard let error = error as? PSQLError else { return "\(error)" }
+        if let message = error.serverInfo?[.message] {
+            return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
+        }
+        return error.underlying.map { "\($0)" } ?? "\(error.code)"
     }
 
     static func isRetryable(_ error: PSQLError) -> Bool {
