@@ -91,7 +91,10 @@ public enum AssetServer {
     ) {
         let state = try await ServerState(configuration: configuration, logger: logger)
         var services: [any Service] = [NightlyArchiving(state: state)]
-        if state.isShared { services.append(ExportJobSweeper(state: state, interval: configuration.exportSweepInterval)) }
+        if state.isShared {
+            services.append(ExportJobSweeper(state: state, interval: configuration.exportSweepInterval))
+            services.append(ClockFollower(state: state))
+        }
         let started = AsyncStream<Int>.makeStream()
         let application = Application(
             responder: ServerResponder(state: state),

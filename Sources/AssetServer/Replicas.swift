@@ -54,3 +54,19 @@ struct ExportJobSweeper: Service {
         }
     }
 }
+
+/// With shared metadata (PostgreSQL): follows the `/_admin/clock` offset that any replica may move, a few times
+/// a second, rather than reading it on every request.
+struct ClockFollower: Service {
+    let state: ServerState
+    var interval: Duration = .milliseconds(200)
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                await state.refreshClock()
+            }
+        }
+    }
+}

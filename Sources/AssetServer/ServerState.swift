@@ -53,7 +53,8 @@ final class ServerState: Sendable {
         await refreshClock()
     }
 
-    /// With shared metadata, takes the clock offset another replica may have moved.
+    /// With shared metadata, takes the clock offset another replica may have moved (``ClockFollower`` calls it
+    /// every 200 ms; `POST /_admin/clock` reads and writes the database itself).
     func refreshClock() async {
         guard isShared else { return }
         do {

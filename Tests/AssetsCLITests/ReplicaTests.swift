@@ -97,8 +97,22 @@ struct ReplicaTests {
             try await withTransferEngine { engine in
                 let before = Date()
                 let advanced = try await cluster.clock(advance: 10 * 86_400, through: a, engine: engine)
-                let seenByB = try await cluster.clock(advance: 0, through: b, engine: engine)
                 #expect(advanced.timeIntervalSince(before) > 10 * 86_400 - 60)
+                // Past B's follow interval (200 ms), B stamps what it creates with A's shifted time.
+                try await Task.sleep(for: .seconds(1))
+                let request = HTTPRequest(
+                    method: .post, url: b.url.appendingPathComponent("api/databases/"),
+                    headers: [
+                        "Authorization": "Token \(cluster.token)", "Content-Type": "application/json",
+                        "Accept": "application/json; version=2.0",
+                    ],
+                    body: .data(Data(#"{"name": "stamped by B"}"#.utf8)))
+                let created = try await engine.perform(request).validate()
+                let object = try JSONSerialization.jsonObject(with: created.body) as? [String: Any]
+                let stamp = try #require(
+                    (object?["created_at"] as? String).flatMap { ISO8601DateFormatter.withFractions.date(from: $0) })
+                #expect(stamp.timeIntervalSince(before) > 10 * 86_400 - 60, "created_at \(stamp)")
+                let seenByB = try await cluster.clock(advance: 0, through: b, engine: engine)
                 #expect(abs(seenByB.timeIntervalSince(advanced)) < 60, "B: \(seenByB), A: \(advanced)")
             }
         }

@@ -47,7 +47,9 @@ fi
 [ "$METADATA" = sqlite ] || OUTPUT=bench-results/server-postgresql.json
 log "metadata: ${METADATA%%\?*}"
 
-"$BIN" serve --data "$WORK/data" --port 0 --metadata "$METADATA" >"$WORK/banner" 2>"$WORK/server.log" &
+METADATA_ARGS=()
+[ "$METADATA" = sqlite ] || METADATA_ARGS=(--metadata "$METADATA")
+"$BIN" serve --data "$WORK/data" --port 0 "${METADATA_ARGS[@]}" >"$WORK/banner" 2>"$WORK/server.log" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q '^organization:' "$WORK/banner" 2>/dev/null && break; sleep 0.1; done
 URL="$(sed -n 's/^assets serve: listening on //p' "$WORK/banner")"

@@ -7,7 +7,6 @@ struct ServerResponder: HTTPResponder {
     let state: ServerState
 
     func respond(to request: Request, context: ServerContext) async throws -> Response {
-        await state.refreshClock()
         guard let route = Route(path: request.uri.path) else {
             if request.uri.path.hasPrefix("/_storage/") { return Self.storageResponse(StorageError.noSuchKey) }
             return Self.errorResponse(APIError.notFound, contentType: "application/json")
