@@ -9,7 +9,7 @@
 # durable settings), or BENCH_METADATA=postgresql://... on that one; it writes bench-results/server-postgresql.json.
 # BENCH_API_ONLY=1 keeps to the requests/s rows.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/postgres.sh"
 cd "$ROOT"
 
@@ -20,12 +20,7 @@ BIG_MIB=1024
 if [ "$QUICK" = 1 ]; then DURATION=2s; BIG_MIB=64; fi
 RUNS=3
 
-BIN="${ASSETS_BIN:-}"  # a prebuilt binary skips the release build
-if [ -z "$BIN" ]; then
-    log "release build"
-    swift build -c release --product assets >/dev/null
-    BIN="$(swift build -c release --show-bin-path)/assets"
-fi
+BIN="$(release_binary assets "${ASSETS_BIN:-}")"
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
@@ -117,7 +112,6 @@ wrk_rps() {
     printf '%s' "$out" | awk '/^Requests\/sec:/ { print $2 }'
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 RESULTS="$WORK/results"
 : >"$RESULTS"
