@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "PixieBrix", targets: ["PixieBrix"]),
         .library(name: "AssetSync", targets: ["AssetSync"]),
         .library(name: "AssetServer", targets: ["AssetServer"]),
+        .library(name: "WireFormat", targets: ["WireFormat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -35,6 +36,10 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .target(
+            name: "WireFormat",
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Transfer",
             dependencies: [
                 "CCurl",
@@ -46,6 +51,7 @@ let package = Package(
             name: "PixieBrix",
             dependencies: [
                 "Transfer",
+                "WireFormat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -54,6 +60,7 @@ let package = Package(
             name: "AssetSync",
             dependencies: [
                 "PixieBrix",
+                "WireFormat",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -64,6 +71,7 @@ let package = Package(
         .target(
             name: "AssetServer",
             dependencies: [
+                "WireFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -130,12 +138,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WireFormatTests",
+            dependencies: ["WireFormat"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LayeringTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PixieBrixTests",
-            dependencies: ["PixieBrix", "Transfer"],
+            dependencies: ["PixieBrix", "Transfer", "WireFormat"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -193,6 +206,7 @@ let package = Package(
             name: "RecordsTests",
             dependencies: [
                 "PixieBrix",
+                "WireFormat",
                 "AssetsCLI",
                 "AssetSync",
                 "AssetServer",

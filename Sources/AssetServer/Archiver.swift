@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import WireFormat
 
 /// The nightly archiving job: moves whole dates of records (by the date each was last updated) out of the live
 /// table into one JSON Lines file per date.
@@ -52,7 +53,7 @@ enum Archiver {
                     arguments: [databaseID, from, to]
                 ).map(RecordRow.init)
                 let key = "archives/\(databaseID)/\(date).jsonl"
-                var lines = rows.map { (id: $0.id, line: $0.archivedJSON.serialized) }
+                var lines = rows.map { (id: $0.id, line: $0.archivedJSON.jsonText) }
                 // A date archived before (records seeded into the past later) keeps its other records.
                 if let existing = try String.fetchOne(
                     db, sql: "SELECT file FROM objects WHERE key = ?", arguments: [key]),
@@ -60,7 +61,7 @@ enum Archiver {
                 {
                     let fresh = Set(lines.map(\.id))
                     let kept = text.split(separator: "\n").compactMap { line -> (id: String, line: String)? in
-                        guard let id = (try? JSONValue.parse(String(line)))?["id"]?.stringValue, !fresh.contains(id)
+                        guard let id = (try? JSONValue(parsing: String(line)))?["id"]?.stringValue, !fresh.contains(id)
                         else {
                             return nil
                         }

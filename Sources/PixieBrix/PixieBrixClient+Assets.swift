@@ -1,5 +1,6 @@
 import Foundation
 import Transfer
+import WireFormat
 
 extension PixieBrixClient {
     /// Every asset of a database, uploaded or not, page by page.

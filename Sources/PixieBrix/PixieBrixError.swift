@@ -1,5 +1,6 @@
 import Foundation
 import Transfer
+import WireFormat
 
 /// A failed API call, with what the user needs to act on it.
 public struct PixieBrixError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 /// What an export job was asked for.
 struct ExportRequest: Sendable {
@@ -71,7 +72,7 @@ enum Exporter {
                 try output.append("[")
                 var first = true
                 try forEachRecord(request, store: store) { record in
-                    try output.append((first ? "" : ",") + record.json.serialized)
+                    try output.append((first ? "" : ",") + record.json.jsonText)
                     first = false
                 }
                 try output.append("]")
@@ -81,7 +82,7 @@ enum Exporter {
                 try forEachRecord(request, store: store) { record in
                     let data = record.dataValue
                     try output.append(
-                        CSV.line([record.id, Timestamp.iso(record.createdAt)] + names.map { CSV.cell(data[$0]) }))
+                        CSV.line([record.id, Timestamp.iso(record.createdAt)] + names.map { RecordsCSV.cell(data[$0]) }))
                 }
             case .xlsx:
                 let names = try fieldNames(request, store: store)

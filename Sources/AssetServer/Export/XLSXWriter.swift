@@ -1,3 +1,5 @@
+import WireFormat
+
 /// A one-sheet workbook: the sheet XML is streamed to a temporary file, then zipped with the fixed parts.
 final class XLSXWriter {
     private let sheet: HashingFileWriter
@@ -21,7 +23,7 @@ final class XLSXWriter {
             case .number(let lexeme)?: xml += "<c r=\"\(reference)\"><v>\(lexeme)</v></c>"
             case .bool(let flag)?: xml += "<c r=\"\(reference)\" t=\"b\"><v>\(flag ? 1 : 0)</v></c>"
             case let other?:
-                let text = other.stringValue ?? other.serialized
+                let text = other.stringValue ?? other.jsonText
                 xml +=
                     "<c r=\"\(reference)\" t=\"inlineStr\"><is><t xml:space=\"preserve\">\(XML.escape(text))</t></is></c>"
             }

@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 /// Dispatches every request in the order DRF checks: unknown path `404`, `406`, `401`, throttling `429`, `405`,
 /// then the handler (permissions and body).
@@ -90,7 +91,7 @@ struct ServerResponder: HTTPResponder {
         var headers = error.headers
         headers[.contentType] = contentType
         return Response(
-            status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.body.serialized)))
+            status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.body.jsonText)))
     }
 
     static func storageResponse(_ error: StorageError) -> Response {

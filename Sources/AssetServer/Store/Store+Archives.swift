@@ -1,4 +1,5 @@
 import GRDB
+import WireFormat
 
 struct ArchiveRow: Sendable {
     var id: String

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import WireFormat
 
 struct AssetRow: Sendable {
     var id: String

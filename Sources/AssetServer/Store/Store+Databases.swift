@@ -1,4 +1,5 @@
 import GRDB
+import WireFormat
 
 struct DatabaseRow: Sendable {
     var id: String

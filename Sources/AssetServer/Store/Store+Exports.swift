@@ -1,4 +1,5 @@
 import GRDB
+import WireFormat
 
 struct ExportJobRow: Sendable {
     var id: String

@@ -1,4 +1,5 @@
 import GRDB
+import WireFormat
 
 struct RecordRow: Sendable {
     var id: String
@@ -13,7 +14,7 @@ struct RecordRow: Sendable {
         updatedAt = row["updated_at"]
     }
 
-    var dataValue: JSONValue { (try? JSONValue.parse(data)) ?? .object([]) }
+    var dataValue: JSONValue { (try? JSONValue(parsing: data)) ?? .object([]) }
 
     /// The API's shape: `{"id", "data", "created_at"}`.
     var json: JSONValue {
@@ -133,16 +134,16 @@ extension Store {
             db, sql: "SELECT data, created_at FROM records WHERE database_id = ? AND id = ?",
             arguments: [databaseID, id])
         {
-            let oldData = (try? JSONValue.parse(old["data"] as String)) ?? .object([])
+            let oldData = (try? JSONValue(parsing: old["data"] as String)) ?? .object([])
             let merged = strategy.merge(oldData, data)
             let created: Micros = keepCreatedAt ? old["created_at"] : createdAt
             try db.execute(
                 sql: "UPDATE records SET data = ?, created_at = ?, updated_at = ? WHERE database_id = ? AND id = ?",
-                arguments: [merged.serialized, created, updatedAt, databaseID, id])
+                arguments: [merged.jsonText, created, updatedAt, databaseID, id])
         } else {
             try db.execute(
                 sql: "INSERT INTO records (database_id, id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [databaseID, id, data.serialized, createdAt, updatedAt])
+                arguments: [databaseID, id, data.jsonText, createdAt, updatedAt])
             try db.execute(
                 sql: "UPDATE databases SET num_records = num_records + 1 WHERE id = ?", arguments: [databaseID])
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PixieBrix
+import WireFormat
 
 /// Runs queued push jobs through the lifecycle, `transfers` files at a time.
 ///
