@@ -1,4 +1,5 @@
 import Foundation
+import TOMLKit
 
 /// A named set of defaults from `$XDG_CONFIG_HOME/pixiebrix-assets/config.toml`:
 ///
@@ -10,8 +11,7 @@ import Foundation
 /// token_file = "~/.config/pixiebrix-assets/work.token"
 /// ```
 ///
-/// Only this subset of TOML is read (tables, `key = "string"`, comments); the one TOML package
-/// on hand (TOMLKit) depends on a package that is not available to this build.
+/// The file is TOML 1.0 (read by TOMLKit): quoted and dotted keys, escapes, comments, inline tables.
 struct Profile: Equatable {
     var url: String?
     var token: String?
@@ -30,44 +30,50 @@ struct Profile: Equatable {
             if let name { throw CLIError("--profile \(name): there is no config file at \(path)") }
             return nil
         }
-        let tables = try parse(text, path: path)
-        let wanted = name ?? tables[""]?["default_profile"] ?? "default"
-        guard let table = tables["profiles.\(wanted)"] else {
-            if name != nil { throw CLIError("--profile \(wanted): no [profiles.\(wanted)] table in \(path)") }
+        return try profile(named: name, in: text, path: path)
+    }
+
+    /// The profile `name` (or the file's `default_profile`, or `default`) of a config file's text; nil when the
+    /// file has no such profile and none was asked for by name.
+    static func profile(named name: String?, in text: String, path: String) throws -> Profile? {
+        let document = try parse(text, path: path)
+        let wanted = try name ?? string("default_profile", in: document, table: nil, path: path) ?? "default"
+        let tableName = "profiles.\(quotedIfNeeded(wanted))"
+        guard let table = document["profiles"]?.table?[wanted]?.table else {
+            if name != nil { throw CLIError("--profile \(wanted): no [\(tableName)] table in \(path)") }
             return nil
         }
         let expand: (String) -> String = { ($0 as NSString).expandingTildeInPath }
-        return Profile(url: table["url"], token: table["token"], tokenFile: table["token_file"].map(expand))
+        return Profile(url: try string("url", in: table, table: tableName, path: path),
+                       token: try string("token", in: table, table: tableName, path: path),
+                       tokenFile: try string("token_file", in: table, table: tableName, path: path).map(expand))
     }
 
-    /// Tables by name ("" for the top level) of `key = "string"` pairs.
-    static func parse(_ text: String, path: String) throws -> [String: [String: String]] {
-        var tables: [String: [String: String]] = [:]
-        var current = ""
-        for (number, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("[") {
-                guard line.hasSuffix("]"), !line.hasPrefix("[[") else {
-                    throw CLIError("\(path):\(number + 1): expected a table header like [profiles.work]")
-                }
-                current = line.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
-                tables[current, default: [:]] = tables[current] ?? [:]
-                continue
-            }
-            guard let equals = line.firstIndex(of: "=") else {
-                throw CLIError("\(path):\(number + 1): expected key = \"value\"")
-            }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            guard value.count >= 2, let quote = value.first, quote == "\"" || quote == "'",
-                  let close = value.dropFirst().firstIndex(of: quote)
-            else {
-                throw CLIError("\(path):\(number + 1): the value of \(key) must be a quoted string")
-            }
-            value = String(value[value.index(after: value.startIndex)..<close])
-            tables[current, default: [:]][key] = value
+    /// The document, or an error that names the file, the line and the column.
+    static func parse(_ text: String, path: String) throws -> TOMLTable {
+        do {
+            return try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            let position = error.source.begin
+            throw CLIError("\(path):\(position.line):\(position.column): \(error.description)")
         }
-        return tables
+    }
+
+    /// A string member; a value of another type is an error that names the key.
+    private static func string(_ key: String, in table: TOMLTable, table name: String?, path: String) throws -> String? {
+        guard let value = table[key] else { return nil }
+        guard let text = value.string else {
+            let fullKey = (name.map { $0 + "." } ?? "") + quotedIfNeeded(key)
+            throw CLIError("\(path): \(fullKey) must be a string, not \(value.type)")
+        }
+        return text
+    }
+
+    /// A key as TOML writes it: bare when it is letters, digits, `-` and `_` only, quoted otherwise.
+    private static func quotedIfNeeded(_ key: String) -> String {
+        let bare = !key.isEmpty && key.unicodeScalars.allSatisfy {
+            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
+        }
+        return bare ? key : "\"" + key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
