@@ -67,7 +67,7 @@ struct ServerResponder: HTTPResponder {
             state.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = Self.errorResponse(.serverError, contentType: errorContentType)
         }
-        // The change above is saved; the answer is what gets lost, as API.md warns.
+        // The change above is saved; the answer is what gets lost, as docs/api-contract.md warns.
         if case .serverError = fault.status { return Self.errorResponse(.serverError, contentType: errorContentType) }
         if fault.reset {
             await context.resetConnection()
