@@ -30,6 +30,8 @@ public struct PullPlan: Sendable {
     public var refused: [ScanProblem] = []
     /// Times the listing was read again after a transient failure.
     public var listingRetries = 0
+    /// The local path of every uploaded asset in the whole listing, whatever the filters: what `--delete` keeps.
+    public var remotePaths: Set<String> = []
 }
 
 /// Pulls a database's assets into a folder: the newest uploaded asset per filename, downloaded
@@ -64,6 +66,7 @@ public struct Puller: Sendable {
         while true {
             newest = [:]
             refusedNames = [:]
+            plan.remotePaths = []
             do {
                 try await client.assets(database: database) { page in
                     for asset in page where asset.isUploaded {
@@ -71,6 +74,7 @@ public struct Puller: Sendable {
                         case .failure(let error):
                             refusedNames[asset.filename] = error.description
                         case .success(let path):
+                            plan.remotePaths.insert(path)
                             if rules.ignoresFile(path) && !(options.include.isEmpty && options.exclude.isEmpty) { continue }
                             if let known = newest[path], known.asset.createdAt >= asset.createdAt { continue }
                             newest[path] = (path, asset)
@@ -126,7 +130,7 @@ public struct Puller: Sendable {
                let digest = try? FileDigest.of(path: path), remote.etag == nil || remote.etag == digest.md5 {
                 return (download, ManifestEntry(path: download.path, size: status.size, mtimeNs: status.mtimeNs,
                                                 md5: digest.md5, sha256: digest.sha256, assetId: download.asset.id,
-                                                etag: remote.etag, syncedAt: Date()))
+                                                etag: remote.etag, syncedAt: Date(), origin: .found))
             }
             return (download, nil)
         }
@@ -148,6 +152,11 @@ public struct Puller: Sendable {
     }
 
     public func pull() async throws -> SyncSummary {
+        try await pullReturningPlan().summary
+    }
+
+    /// Pulls and returns the plan it ran with (the listing that `--delete` compares the manifest with).
+    func pullReturningPlan() async throws -> (plan: PullPlan, summary: SyncSummary) {
         let started = Date()
         try store.pruneDonePulls()
         let plan = try await plan()
@@ -168,6 +177,6 @@ public struct Puller: Sendable {
         summary.retries += plan.listingRetries
         summary.seconds = Date().timeIntervalSince(started)
         reporter.report(.summary(summary))
-        return summary
+        return (plan, summary)
     }
 }

@@ -50,6 +50,8 @@ public struct ManifestEntry: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var syncedAt: Date
     /// The inode seen with `size` and `mtimeNs` (nil in entries from before it was kept: not compared).
     public var inode: Int64? = nil
+    /// Which run recorded the entry (nil in entries from before it was kept: never mirrored away).
+    public var origin: ManifestOrigin? = nil
 }
 
 /// A file to pull, and how far its download got.
