@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 /// The nightly archiving job: moves whole dates of records (by the date each was last updated) out of the live
 /// table into one JSON Lines file per date.
@@ -51,14 +52,14 @@ enum Archiver {
                     databaseID, from, to
                 ).map(RecordRow.init)
                 let key = "archives/\(databaseID)/\(date).jsonl"
-                var lines = rows.map { (id: $0.id, line: $0.archivedJSON.serialized) }
+                var lines = rows.map { (id: $0.id, line: $0.archivedJSON.jsonText) }
                 // A date archived before (records seeded into the past later) keeps its other records.
                 if let existing = try await db.row("SELECT file FROM objects WHERE key = ?", key)?.string("file"),
                     let text = try? String(contentsOfFile: store.blobPath(existing), encoding: .utf8)
                 {
                     let fresh = Set(lines.map(\.id))
                     let kept = text.split(separator: "\n").compactMap { line -> (id: String, line: String)? in
-                        guard let id = (try? JSONValue.parse(String(line)))?["id"]?.stringValue, !fresh.contains(id)
+                        guard let id = (try? JSONValue(parsing: String(line)))?["id"]?.stringValue, !fresh.contains(id)
                         else {
                             return nil
                         }

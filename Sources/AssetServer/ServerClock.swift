@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 /// The server's "now": wall time plus an offset that `POST /_admin/clock` shifts, so that tests can expire
 /// presigned links and archive old dates without waiting. With PostgreSQL the offset lives in the database

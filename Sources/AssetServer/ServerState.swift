@@ -1,3 +1,4 @@
+import WireFormat
 import Crypto
 import Foundation
 import Logging

@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 /// What an export job was asked for.
 struct ExportRequest: Sendable {
@@ -39,11 +40,11 @@ extension ExportRequest {
             "media_type": .string(mediaType.rawValue),
             "created_from": filter.createdFrom.map { .number(String($0)) } ?? .null,
             "created_through": filter.createdThrough.map { .number(String($0)) } ?? .null,
-        ]).serialized
+        ]).jsonText
     }
 
     init(stored text: String) throws {
-        let value = try JSONValue.parse(text)
+        let value = try JSONValue(parsing: text)
         func micros(_ key: String) throws -> Micros? {
             switch value[key] {
             case nil, .null?: return nil
@@ -145,7 +146,7 @@ enum Exporter {
                 try output.append("[")
                 var first = true
                 try await forEachRecord(request, state: state) { record in
-                    try output.append((first ? "" : ",") + record.json.serialized)
+                    try output.append((first ? "" : ",") + record.json.jsonText)
                     first = false
                 }
                 try output.append("]")
@@ -155,7 +156,7 @@ enum Exporter {
                 try await forEachRecord(request, state: state) { record in
                     let data = record.dataValue
                     try output.append(
-                        CSV.line([record.id, Timestamp.iso(record.createdAt)] + names.map { CSV.cell(data[$0]) }))
+                        CSV.line([record.id, Timestamp.iso(record.createdAt)] + names.map { RecordsCSV.cell(data[$0]) }))
                 }
             case .xlsx:
                 let names = try await fieldNames(request, state: state)

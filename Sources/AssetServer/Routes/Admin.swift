@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 /// `/_admin/...`: for tests, demos and benchmarks; main token only, never faulted.
 extension ServerResponder {

@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 extension Call {
     func listArchives(organization: String, database databaseID: String) async throws -> Response {

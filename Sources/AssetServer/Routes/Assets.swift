@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 extension Call {
     func listAssets(_ databaseID: String) async throws -> Response {

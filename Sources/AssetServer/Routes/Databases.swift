@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import WireFormat
 
 extension Call {
     func listDatabases(organization: String?) async throws -> Response {
@@ -63,5 +64,5 @@ enum Validate {
 
 extension JSONValue {
     /// The value as DRF quotes it in messages: strings bare, anything else as JSON.
-    var plainText: String { stringValue ?? serialized }
+    var plainText: String { stringValue ?? jsonText }
 }

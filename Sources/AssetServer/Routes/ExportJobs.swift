@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 extension Call {
     func createExportJob() async throws -> Response {

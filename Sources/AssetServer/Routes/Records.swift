@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 extension Call {
     func listRecords(_ databaseID: String) async throws -> Response {
@@ -7,7 +8,7 @@ extension Call {
         let csv = negotiation.format == .csv
         guard negotiation.paginates else {
             let rows = try await store.records(databaseID: databaseID, filter: filter, limit: nil, offset: 0)
-            return csv ? textResponse(.ok, CSV.document(rows)) : jsonResponse(.ok, .array(rows.map(\.json)))
+            return csv ? textResponse(.ok, RecordsCSV.document(rows)) : jsonResponse(.ok, .array(rows.map(\.json)))
         }
         let window = try PageWindow.from(query, maxSize: 10_000)
         var rows = try await store.records(databaseID: databaseID, filter: filter, limit: window.size + 1, offset: window.offset)
@@ -15,7 +16,7 @@ extension Call {
         if hasNext { rows.removeLast() }
         return try pageResponse(
             items: csv ? [] : rows.map(\.json), window: window, total: nil, hasNext: hasNext, isEmpty: rows.isEmpty,
-            csv: csv ? { CSV.document(rows) } : nil)
+            csv: csv ? { RecordsCSV.document(rows) } : nil)
     }
 
     /// `start_date`/`end_date` (inclusive days of creation), `data__<field>=<value>`, `data__<field>__isnull=`.

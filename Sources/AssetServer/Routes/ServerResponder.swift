@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 /// Dispatches every request in the order DRF checks: unknown path `404`, `406`, `401`, throttling `429`, `405`,
 /// then the handler (permissions and body).
@@ -75,7 +76,7 @@ struct ServerResponder: HTTPResponder {
             state.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = Self.errorResponse(.serverError, contentType: errorContentType)
         }
-        // The change above is saved; the answer is what gets lost, as API.md warns.
+        // The change above is saved; the answer is what gets lost, as docs/api-contract.md warns.
         if case .serverError = fault.status { return Self.errorResponse(.serverError, contentType: errorContentType) }
         if fault.reset {
             await context.resetConnection()
@@ -99,7 +100,7 @@ struct ServerResponder: HTTPResponder {
         var headers = error.headers
         headers[.contentType] = contentType
         return Response(
-            status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.body.serialized)))
+            status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.body.jsonText)))
     }
 
     static func storageResponse(_ error: StorageError) -> Response {

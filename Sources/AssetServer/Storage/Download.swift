@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import WireFormat
 
 extension ServerResponder {
     /// Storage: no API token (a request carrying `Authorization` is refused), faults per upload/download class,

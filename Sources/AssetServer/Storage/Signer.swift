@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WireFormat
 
 /// Signs and checks presigned storage requests with the server's secret (HMAC-SHA256).
 struct Signer: Sendable {
@@ -41,7 +42,7 @@ struct Signer: Sendable {
                 .object(["x-amz-date": .string(amzDate)]),
             ]),
         ])
-        let encodedPolicy = Data(policy.serialized.utf8).base64EncodedString()
+        let encodedPolicy = Data(policy.jsonText.utf8).base64EncodedString()
         return [
             ("key", objectKey),
             ("policy", encodedPolicy),

@@ -1,3 +1,5 @@
+import WireFormat
+
 struct ArchiveRow: Sendable {
     var id: String
     var databaseID: String

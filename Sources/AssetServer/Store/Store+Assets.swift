@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 struct AssetRow: Sendable {
     var id: String

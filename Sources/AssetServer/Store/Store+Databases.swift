@@ -1,3 +1,5 @@
+import WireFormat
+
 struct DatabaseRow: Sendable {
     var id: String
     var name: String

@@ -1,3 +1,5 @@
+import WireFormat
+
 struct ExportJobRow: Sendable {
     var id: String
     var owner: String?

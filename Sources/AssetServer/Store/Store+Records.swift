@@ -1,3 +1,5 @@
+import WireFormat
+
 struct RecordRow: Sendable {
     var id: String
     var data: String
@@ -11,7 +13,7 @@ struct RecordRow: Sendable {
         updatedAt = try row.int64("updated_at")
     }
 
-    var dataValue: JSONValue { (try? JSONValue.parse(data)) ?? .object([]) }
+    var dataValue: JSONValue { (try? JSONValue(parsing: data)) ?? .object([]) }
 
     /// The API's shape: `{"id", "data", "created_at"}`.
     var json: JSONValue {
@@ -127,16 +129,16 @@ extension Store {
             "SELECT data, created_at FROM records WHERE database_id = ? AND id = ? \(db.dialect.forUpdate)",
             databaseID, id)
         {
-            let oldData = (try? JSONValue.parse(try old.string("data"))) ?? .object([])
+            let oldData = (try? JSONValue(parsing: try old.string("data"))) ?? .object([])
             let merged = strategy.merge(oldData, data)
             let created: Micros = keepCreatedAt ? try old.int64("created_at") : createdAt
             try await db.execute(
                 "UPDATE records SET data = ?, created_at = ?, updated_at = ? WHERE database_id = ? AND id = ?",
-                merged.serialized, created, updatedAt, databaseID, id)
+                merged.jsonText, created, updatedAt, databaseID, id)
         } else {
             try await db.execute(
                 "INSERT INTO records (database_id, id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                databaseID, id, data.serialized, createdAt, updatedAt)
+                databaseID, id, data.jsonText, createdAt, updatedAt)
             try await db.execute("UPDATE databases SET num_records = num_records + 1 WHERE id = ?", databaseID)
         }
     }

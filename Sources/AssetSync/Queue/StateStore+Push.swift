@@ -79,19 +79,11 @@ extension StateStore {
             .order(Column("id")).limit(limit)
     }
 
-    public func activePushJobs() throws -> [String: PushJob] {
-        try pool.read { db in
-            let jobs = try PushJob.filter(PushState.active.contains(Column("state"))).fetchAll(db)
-            return Dictionary(jobs.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-        }
-    }
+    public func activePushJobs() throws -> [String: PushJob] { try activeJobsByPath(of: PushJob.self) }
 
     /// Commits a job's new state with the changes made to it.
     public func commit(_ job: inout PushJob, state: PushState) throws {
-        job.state = state
-        job.updatedAt = Date()
-        let copy = job
-        try transitions.write { db in try copy.updateRow(db) }
+        try commitState(&job, state)
         // A rolled-back `creating` would create a second asset; `uploading` and `marking` hold what
         // the steps before learned.
         if state == .creating || state == .uploading || state == .marking { try makeDurable() }
@@ -178,10 +170,7 @@ extension StateStore {
                     try job.delete(db)
                     continue
                 }
-                job.state = job.failedState ?? .queued
-                job.failedState = nil
-                job.error = nil
-                job.updatedAt = Date()
+                job.requeue()
                 try job.update(db)
                 count += 1
             }
@@ -194,16 +183,9 @@ extension StateStore {
         try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM push_jobs") ?? 0 }
     }
 
-    public func pushCounts() throws -> [PushState: Int] {
-        try stateCounts(table: PushJob.databaseTableName)
-    }
+    public func pushCounts() throws -> [PushState: Int] { try stateCounts(of: PushJob.self) }
 
-    public func failedPushes() throws -> [PushJob] {
-        try pool.read { db in try PushJob.filter(Column("state") == PushState.failed).order(Column("path")).fetchAll(db) }
-    }
+    public func failedPushes() throws -> [PushJob] { try failedJobs(of: PushJob.self) }
 
-    /// Forgets finished jobs from earlier runs: the manifest keeps what they achieved.
-    public func pruneDonePushes() throws {
-        try pool.write { db in _ = try PushJob.filter(Column("state") == PushState.done).deleteAll(db) }
-    }
+    public func pruneDonePushes() throws { try pruneDoneJobs(of: PushJob.self) }
 }

@@ -216,17 +216,6 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// Jobs of a table by state.
-    func stateCounts<State: RawRepresentable<String> & Hashable>(table: String) throws -> [State: Int] {
-        try pool.read { db in
-            var counts: [State: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM \(table) GROUP BY state") {
-                if let state = State(rawValue: row["state"]) { counts[state] = row["n"] }
-            }
-            return counts
-        }
-    }
-
     // MARK: Orphans
 
     public func orphans() throws -> [Orphan] {
