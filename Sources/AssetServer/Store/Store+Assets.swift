@@ -79,12 +79,13 @@ extension Store {
         }
     }
 
-    func assets(databaseID: String, page: PageWindow?) throws -> (rows: [AssetRow], total: Int) {
+    func assets(databaseID: String, page: PageWindow?, ordering: AssetOrdering = AssetOrdering(nil))
+        throws -> (rows: [AssetRow], total: Int) {
         try pool.read { db in
             let total = try Int.fetchOne(
                 db, sql: "SELECT count(*) FROM assets WHERE database_id = ?", arguments: [databaseID])!
             let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM assets WHERE database_id = ? ORDER BY rowid \(page?.sqlLimit ?? "")",
+                db, sql: "SELECT * FROM assets WHERE database_id = ? ORDER BY \(ordering.sql) \(page?.sqlLimit ?? "")",
                 arguments: [databaseID])
             return (rows.map(AssetRow.init), total)
         }

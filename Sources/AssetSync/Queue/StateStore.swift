@@ -161,6 +161,7 @@ public final class StateStore: Sendable {
             // Covers the no-op push's merge: the stamps are read in path order without touching the rows.
             try db.create(index: "manifest_stamps_by_path", on: "manifest", columns: ["path", "size", "mtime_ns", "inode"])
         }
+        registerChecksumCacheMigration(&migrator)
         return migrator
     }
 
