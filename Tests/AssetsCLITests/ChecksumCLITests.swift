@@ -15,7 +15,7 @@ struct ChecksumCLITests {
     @Test("push --checksum: an untouched tree is not re-hashed; a file rewritten in place with its mtime set back is uploaded")
     func pushRewrittenInPlace() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             let source = try fixture.scratch.folder("tree")
             try Self.tree(source)
             let first = try await cli.run("push", source, ["-v"])
@@ -52,11 +52,11 @@ struct ChecksumCLITests {
     @Test("push --checksum: a file only touched (same bytes) is hashed once, not uploaded, and then read from the cache")
     func pushTouched() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             let source = try fixture.scratch.folder("tree")
             try Self.tree(source)
             #expect(try await cli.run("push", source).status == 0)
-            try setModified(source + "/sub/g.bin", secondsSince1970: Int(Date().timeIntervalSince1970) - 7200)
+            try setMtime(source + "/sub/g.bin", secondsSince1970: Int(Date().timeIntervalSince1970) - 7200)
 
             let touched = try await cli.run("push", source, ["--checksum", "-v"])
             #expect(touched.status == 0, "\(touched.stderr)")
@@ -71,7 +71,7 @@ struct ChecksumCLITests {
     @Test("pull --checksum: a pulled file rewritten in place with its mtime set back is found; --overwrite restores it")
     func pullRewrittenInPlace() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             let source = try fixture.scratch.folder("tree")
             try Self.tree(source)
             _ = try await fixture.pusher(source, store: try fixture.store("source.sqlite")).push()
@@ -105,14 +105,14 @@ struct ChecksumCLITests {
     @Test("pull --checksum: a new asset with the same bytes under a pulled name is not downloaded")
     func pullSameBytesNewAsset() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             let source = try fixture.scratch.folder("tree")
             try Self.tree(source)
             _ = try await fixture.pusher(source, store: try fixture.store("source.sqlite")).push()
             let target = try fixture.scratch.folder("out")
             #expect(try await cli.run("pull", target).status == 0)
             // Touched, the same bytes are pushed again (a push without --checksum): a second asset named f1.bin.
-            try setModified(source + "/f1.bin", secondsSince1970: Int(Date().timeIntervalSince1970) - 600)
+            try setMtime(source + "/f1.bin", secondsSince1970: Int(Date().timeIntervalSince1970) - 600)
             _ = try await fixture.pusher(source, store: try fixture.store("source.sqlite")).push()
             #expect(try await fixture.uploadedAssets()["f1.bin"]?.count == 2)
 

@@ -20,7 +20,7 @@ struct FilterCLITests {
     @Test("push --max-size and --min-size keep files by size: binary units, a bare number is KiB, bounds inclusive")
     func pushBySize() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             let source = try fixture.scratch.folder("sized")
             try Self.sizedTree(source)
             let cases: [([String], Set<String>)] = [
@@ -42,13 +42,13 @@ struct FilterCLITests {
     @Test("push --max-age and --min-age keep files by modification time, as durations or absolute dates")
     func pushByAge() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             let source = try fixture.scratch.folder("aged")
             let now = Int(Date().timeIntervalSince1970)
             try write(Data("three days old\n".utf8), to: source + "/old.txt")
-            try setModified(source + "/old.txt", secondsSince1970: now - 3 * Self.day)
+            try setMtime(source + "/old.txt", secondsSince1970: now - 3 * Self.day)
             try write(Data("two hours old\n".utf8), to: source + "/recent.txt")
-            try setModified(source + "/recent.txt", secondsSince1970: now - 2 * 3600)
+            try setMtime(source + "/recent.txt", secondsSince1970: now - 2 * 3600)
             try write(Data("new\n".utf8), to: source + "/new.txt")
             let yesterday = Date(timeIntervalSince1970: Double(now - Self.day))
             let formatter = DateFormatter()
@@ -74,7 +74,7 @@ struct FilterCLITests {
     @Test("push --files-from - reads the paths from stdin: comments (# ;), blanks, spaces, a leading / or ./ skipped")
     func pushFilesFromStdin() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             let source = try fixture.scratch.folder("listed")
             for path in ["a.txt", "b/c.txt", "d.txt", "e.txt", "#f.txt"] {
                 try write(Data("\(path)\n".utf8), to: source + "/" + path)
@@ -96,7 +96,7 @@ struct FilterCLITests {
     @Test("push: --files-from -, --max-size, --max-age, --exclude and .assetsignore combined: a file must pass them all")
     func pushCombined() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             let source = try fixture.scratch.folder("combined")
             let now = Int(Date().timeIntervalSince1970)
             try write(Data("kept\n".utf8), to: source + "/a.txt")
@@ -105,7 +105,7 @@ struct FilterCLITests {
             try write(Data("a log\n".utf8), to: source + "/skip.log")
             try write(Data("ignored\n".utf8), to: source + "/ignored.txt")
             try write(Data("old\n".utf8), to: source + "/old.txt")
-            try setModified(source + "/old.txt", secondsSince1970: now - 3 * Self.day)
+            try setMtime(source + "/old.txt", secondsSince1970: now - 3 * Self.day)
             try write(Data("not listed\n".utf8), to: source + "/unlisted.txt")
             try write(Data("ignored.txt\n".utf8), to: source + "/.assetsignore")
             let list = "a.txt\nb/c.txt\nbig.bin\nskip.log\nignored.txt\nold.txt\n"
@@ -119,7 +119,7 @@ struct FilterCLITests {
     @Test("pull: sizes from storage, ages from updated_at, --files-from - on stdin, alone and combined with --include")
     func pullFilters() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             // An asset updated three days ago: pushed while the server's clock is set back.
             let early = try fixture.scratch.folder("early")
             try write(Data("an old asset\n".utf8), to: early + "/old.txt")
@@ -147,7 +147,7 @@ struct FilterCLITests {
                 let target = try fixture.scratch.folder("out-\(index)")
                 let outcome = try await cli.run("pull", target, arguments, input: input.map { Data($0.utf8) })
                 #expect(outcome.status == 0, "\(arguments): \(outcome.stderr)")
-                #expect(try fileNames(target) == expected, "pull \(arguments.joined(separator: " "))")
+                #expect(try localNames(target) == expected, "pull \(arguments.joined(separator: " "))")
             }
         }
     }
@@ -155,7 +155,7 @@ struct FilterCLITests {
     @Test("bad filter values are usage errors (exit 2) that name the option")
     func badValues() async throws {
         try await withFixture { fixture in
-            let cli = SyncCLI(fixture: fixture)
+            let cli = FilterChecksumCLI(fixture: fixture)
             let source = try fixture.scratch.folder("bad")
             for (arguments, option) in [(["--max-size", "12X"], "--max-size"), (["--min-age", "yesterday"], "--min-age"),
                                         (["--max-age=-5m"], "--max-age"),

@@ -23,8 +23,8 @@ struct FollowProcessTests {
             let target = try fixture.scratch.folder("target")
             let follow = FollowProcess(fixture: fixture, folder: target, extra: ["--interval", "1s", "--metrics", "127.0.0.1:0"])
             let running = try follow.start()
-            try await eventually("the assets uploaded before the start are pulled") { try fileCount(target) == 130 }
-            let metrics = try await metricsURL(running)
+            try await eventually("the assets uploaded before the start are pulled") { try completeFileCount(target) == 130 }
+            let metrics = try await printedMetricsURL(running)
 
             try write(pseudoRandomBytes(70_000, seed: 4242), to: source + "/arrived later.bin")
             #expect(try await fixture.pusher(source, store: sourceStore).push().done == 1)
@@ -131,7 +131,7 @@ struct FollowProcessTests {
             let target = try fixture.scratch.folder("target")
             let follow = FollowProcess(fixture: fixture, folder: target, extra: ["--interval", "1s", "--transfers", "2"])
             let running = try follow.start()
-            try await eventually("a first file arrives") { try fileCount(target) > 0 }
+            try await eventually("a first file arrives") { try completeFileCount(target) > 0 }
             running.kill(SIGTERM)
             let outcome = await running.wait()
             #expect(outcome.status == 0, "\(outcome.stderr.suffix(2000))")
@@ -141,7 +141,7 @@ struct FollowProcessTests {
             #expect(!names.contains { $0.hasSuffix(".part") }, "a download was cut off: \(names.filter { $0.hasSuffix(".part") })")
 
             let again = try follow.start()
-            try await eventually("the rest arrives on the next start") { try fileCount(target) == 40 }
+            try await eventually("the rest arrives on the next start") { try completeFileCount(target) == 40 }
             again.kill(SIGTERM)
             #expect(await again.wait().status == 0)
             #expect(try treeDigest(target) == treeDigest(source))
@@ -179,12 +179,12 @@ struct FollowProcess {
 }
 
 /// Complete files at the top of a folder (no `.part`), counted by name: a `.part` renamed meanwhile is no error.
-func fileCount(_ folder: String) throws -> Int {
+func completeFileCount(_ folder: String) throws -> Int {
     try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasSuffix(".part") }.count
 }
 
 /// The `/metrics` URL a `--metrics 127.0.0.1:0` process printed.
-func metricsURL(_ running: WatchProcess.Running) async throws -> URL {
+func printedMetricsURL(_ running: WatchProcess.Running) async throws -> URL {
     var address: String?
     try await eventually("the metrics address is printed") {
         address = running.stderrSoFar.split(separator: "\n").first { $0.contains("metrics on") }

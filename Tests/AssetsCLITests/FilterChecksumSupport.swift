@@ -8,7 +8,7 @@ import Glibc
 #endif
 
 /// Runs `assets push`/`pull` of the built binary against a fixture's server, each folder with its own state file.
-struct SyncCLI {
+struct FilterChecksumCLI {
     let fixture: Fixture
 
     func run(_ command: String, _ folder: String, database: String? = nil, _ extra: [String] = [],
@@ -35,18 +35,18 @@ struct SyncCLI {
 }
 
 /// The regular files under `root`, relative.
-func fileNames(_ root: String) throws -> Set<String> {
+func localNames(_ root: String) throws -> Set<String> {
     Set(try treeDigest(root).keys)
 }
 
 /// Sets a file's modification (and access) time to `seconds` since 1970.
-func setModified(_ path: String, secondsSince1970 seconds: Int) throws {
+func setMtime(_ path: String, secondsSince1970 seconds: Int) throws {
     var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
     guard utimensat(AT_FDCWD, path, &times, 0) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
 }
 
 /// The file's modification time, exactly.
-func modificationTime(_ path: String) throws -> timespec {
+func mtimeSpec(_ path: String) throws -> timespec {
     var info = stat()
     guard stat(path, &info) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     return info.st_mtim
@@ -55,7 +55,7 @@ func modificationTime(_ path: String) throws -> timespec {
 /// Rewrites a file in place (same inode, no truncation) with `bytes` of its own size, then sets its modification
 /// time back to what it was: size, modification time and inode all stay.
 func rewriteInPlaceKeepingStamp(_ path: String, with bytes: Data) throws {
-    let before = try modificationTime(path)
+    let before = try mtimeSpec(path)
     var info = stat()
     stat(path, &info)
     let inode = info.st_ino
