@@ -54,7 +54,6 @@ let package = Package(
             name: "AssetSync",
             dependencies: [
                 "PixieBrix",
-                "Transfer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -128,6 +127,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LayeringTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -42,10 +42,21 @@ public struct Asset: Codable, Sendable, Equatable {
 /// An S3-style presigned POST: where to send the bytes and the form fields to send before them.
 public struct PresignedPost: Sendable, Equatable {
     public var url: URL
-    /// The form fields in the order the server gave them.
-    public var fields: [MultipartForm.Field]
+    /// One form field, sent as its own part before the file.
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
 
-    public init(url: URL, fields: [MultipartForm.Field]) {
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// The form fields in the order the server gave them.
+    public var fields: [Field]
+
+    public init(url: URL, fields: [Field]) {
         self.url = url
         self.fields = fields
     }

@@ -42,12 +42,12 @@ extension PixieBrixClient {
             throw PixieBrixError(kind: .malformedResponse, message: "\(what): the answer lacks a usable upload_url or fields",
                                  status: response.status)
         }
-        var fields: [MultipartForm.Field] = []
+        var fields: [PresignedPost.Field] = []
         for member in members {
             guard let value = member.value.stringValue else {
                 throw PixieBrixError(kind: .malformedResponse, message: "\(what): upload field \(member.key) is not a string")
             }
-            fields.append(MultipartForm.Field(name: member.key, value: value))
+            fields.append(PresignedPost.Field(name: member.key, value: value))
         }
         return AssetUpload(asset: created.asset, post: PresignedPost(url: uploadURL, fields: fields))
     }
@@ -69,26 +69,6 @@ extension PixieBrixClient {
         return try decode(Asset.self, from: response, doing: what)
     }
 
-    /// Sends a file to its presigned POST and returns storage's `ETag` (the hex MD5, unquoted).
-    ///
-    /// No `Authorization` goes to storage. The POST is idempotent (same key), so it is retried.
-    public func upload(_ post: PresignedPost, file path: String, filename: String, bandwidthLimit: Int? = nil,
-                       progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> String {
-        let what = "uploading \(filename)"
-        let form = MultipartForm(fields: post.fields,
-                                 file: MultipartForm.FilePart(filename: (filename as NSString).lastPathComponent, path: path))
-        let request = HTTPRequest(method: .post, url: post.url, body: .multipart(form), retry: .default,
-                                  bandwidthLimit: bandwidthLimit, progress: progress)
-        let response = try await storage(request, doing: what)
-        guard response.status == 204 || response.status == 201 || response.status == 200 else {
-            throw PixieBrixError.from(response, doing: what)
-        }
-        guard let etag = response.headers["ETag"] else {
-            throw PixieBrixError(kind: .malformedResponse, message: "\(what): storage sent no ETag", status: response.status)
-        }
-        return Self.unquotedETag(etag)
-    }
-
     /// The short-lived storage URL that `GET .../assets/{id}/` redirects to.
     public func downloadLocation(database: String, id: String) async throws -> URL {
         let what = "asking for the download of asset \(id)"
@@ -102,75 +82,6 @@ extension PixieBrixClient {
                                  status: response.status)
         }
         return target
-    }
-
-    /// Downloads a storage URL into `path`, resuming from the bytes already there.
-    ///
-    /// - Returns: the response: `200` (started over), `206` (appended) or `416` (nothing left to fetch).
-    /// - Parameter expectedSize: the object's size when known beforehand: a longer body is cut off with an error.
-    /// - Parameter observer: sees the bytes as they are written (a hasher), told where each attempt starts.
-    public func download(from url: URL, to path: String, resume: Bool = true, expectedSize: Int64? = nil,
-                         observer: (any ResponseBodyObserver)? = nil,
-                         progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> HTTPResponse {
-        var request = HTTPRequest(method: .get, url: url, destination: .file(path: path, resume: resume), retry: .default,
-                                  progress: progress)
-        request.expectedSize = expectedSize
-        request.bodyObserver = observer
-        let what = "downloading \((url.path as NSString).lastPathComponent)"
-        let response = try await storage(request, doing: what)
-        guard response.isSuccess || response.status == 416 else { throw PixieBrixError.from(response, doing: what) }
-        return response
-    }
-
-    /// Downloads a storage URL into a file already open for writing (see ``ResponseDestination/openFile(descriptor:name:resume:)``),
-    /// resuming from the bytes already in it; the file is never reopened by name.
-    ///
-    /// - Returns: the response: `200` (started over), `206` (appended) or `416` (nothing left to fetch).
-    /// - Parameter observer: sees the bytes as they are written (a hasher), told where each attempt starts.
-    public func download(from url: URL, into descriptor: Int32, name: String, resume: Bool = true,
-                         observer: (any ResponseBodyObserver)? = nil,
-                         progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> HTTPResponse {
-        var request = HTTPRequest(method: .get, url: url,
-                                  destination: .openFile(descriptor: descriptor, name: name, resume: resume),
-                                  retry: .default, progress: progress)
-        request.bodyObserver = observer
-        let what = "downloading \((url.path as NSString).lastPathComponent)"
-        let response = try await storage(request, doing: what)
-        guard response.isSuccess || response.status == 416 else { throw PixieBrixError.from(response, doing: what) }
-        return response
-    }
-
-    /// The length and `ETag` of a stored object, read with `Range: bytes=0-0` (storage signs URLs for `GET` only).
-    public func remoteObjectInfo(_ url: URL) async throws -> (length: Int64, etag: String?) {
-        let what = "reading the length of \((url.path as NSString).lastPathComponent)"
-        let request = HTTPRequest(method: .get, url: url, headers: ["Range": "bytes=0-0"], destination: .memory(limit: 64 << 10))
-        let response = try await storage(request, doing: what)
-        let etag = response.headers["ETag"].map(Self.unquotedETag)
-        if response.status == 206, let range = response.headers["Content-Range"],
-           let total = range.split(separator: "/").last.flatMap({ Int64($0) }) {
-            return (total, etag)
-        }
-        if response.status == 200 { return (Int64(response.headers["Content-Length"] ?? "") ?? Int64(response.body.count), etag) }
-        if response.status == 416 { return (0, etag) }
-        throw PixieBrixError.from(response, doing: what)
-    }
-
-    /// Sends a request to storage: never with the token, errors mapped from storage's XML.
-    func storage(_ request: HTTPRequest, doing what: String) async throws -> HTTPResponse {
-        var request = request
-        request.headers.remove(name: "Authorization")
-        request.followRedirects = false
-        do {
-            return try await engine.perform(request)
-        } catch let error as TransferError {
-            throw PixieBrixError.from(error, doing: what)
-        }
-    }
-
-    static func unquotedETag(_ value: String) -> String {
-        var etag = value.trimmingCharacters(in: .whitespaces)
-        if etag.hasPrefix("W/") { etag.removeFirst(2) }
-        return etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")).lowercased()
     }
 }
 

@@ -39,17 +39,18 @@ public struct PixieBrixError: Error, Sendable, CustomStringConvertible {
     public var status: Int?
     /// The `detail` or field messages the server sent, if any.
     public var detail: String?
-    /// The transport failure underneath, if any.
-    public var transferError: TransferError?
+    /// How the connection failed, for ``Kind/unreachable``: whether the request can have reached the server.
+    public var connectionFailure: ConnectionFailure?
     /// The server's `Retry-After` on a `429` or `5xx`, if it sent one.
     public var retryAfter: Duration?
 
-    public init(kind: Kind, message: String, status: Int? = nil, detail: String? = nil, transferError: TransferError? = nil) {
+    public init(kind: Kind, message: String, status: Int? = nil, detail: String? = nil,
+                connectionFailure: ConnectionFailure? = nil) {
         self.kind = kind
         self.message = message
         self.status = status
         self.detail = detail
-        self.transferError = transferError
+        self.connectionFailure = connectionFailure
     }
 
     /// Whether the same call may succeed later.
@@ -69,18 +70,18 @@ public struct PixieBrixError: Error, Sendable, CustomStringConvertible {
     static func from(_ error: TransferError, doing what: String) -> PixieBrixError {
         switch error.kind {
         case .cancelled:
-            return PixieBrixError(kind: .cancelled, message: "\(what) was cancelled", transferError: error)
+            return PixieBrixError(kind: .cancelled, message: "\(what) was cancelled")
         case .fileIO:
-            return PixieBrixError(kind: .localFile, message: "\(what) failed: \(error)", transferError: error)
+            return PixieBrixError(kind: .localFile, message: "\(what) failed: \(error)")
         case .retryAfterTooLong:
-            return PixieBrixError(kind: .throttled, message: "\(what) failed: \(error)", status: error.response?.status,
-                                  transferError: error)
+            return PixieBrixError(kind: .throttled, message: "\(what) failed: \(error)", status: error.response?.status)
         case .httpStatus where error.response != nil:
             return from(error.response!, doing: what)
         case .responseTooLarge, .invalidRequest, .other, .unsupportedProtocol, .httpStatus:
-            return PixieBrixError(kind: .malformedResponse, message: "\(what) failed: \(error)", transferError: error)
+            return PixieBrixError(kind: .malformedResponse, message: "\(what) failed: \(error)")
         case .dns, .connect, .tls, .timeout, .stalled, .connectionLost:
-            return PixieBrixError(kind: .unreachable, message: "\(what) failed: \(error)", transferError: error)
+            return PixieBrixError(kind: .unreachable, message: "\(what) failed: \(error)",
+                                  connectionFailure: ConnectionFailure(error.kind))
         }
     }
 

@@ -31,20 +31,37 @@ public struct MultipartForm: Sendable {
         }
     }
 
-    public struct FilePart: Sendable, Equatable {
+    public struct FilePart: Sendable {
+        /// Where the file part's bytes come from.
+        public enum Source: Sendable {
+            /// Opened by the engine when the request starts (see ``UploadFile/init(path:)``).
+            case path(String)
+            /// Opened by the caller: the engine reads this descriptor and never the path.
+            case file(UploadFile)
+        }
+
         /// The form field name (S3 presigned POSTs use `file`).
         public var name: String
         /// The filename announced in `Content-Disposition`.
         public var filename: String
         /// The local file whose bytes are streamed; never read into memory as a whole.
-        public var path: String
+        public var source: Source
         public var contentType: String
+        /// Sees the file's bytes as they are read to be sent (to hash them on the way out).
+        public var observer: (any RequestBodyObserver)?
+
         public init(name: String = "file", filename: String, path: String,
                     contentType: String = "application/octet-stream") {
+            self.init(name: name, filename: filename, source: .path(path), contentType: contentType)
+        }
+
+        public init(name: String = "file", filename: String, source: Source,
+                    contentType: String = "application/octet-stream", observer: (any RequestBodyObserver)? = nil) {
             self.name = name
             self.filename = filename
-            self.path = path
+            self.source = source
             self.contentType = contentType
+            self.observer = observer
         }
     }
 

@@ -47,7 +47,10 @@ public final class TransferEngine: Sendable {
     let loop: CurlMultiLoop
     private let throttle: HostThrottle
 
-    public init(configuration: Configuration = Configuration(), logger: Logger = .silent("assets.transfer")) {
+    /// The default: the engine is quiet unless the caller hands it a logger.
+    public static var silentLogger: Logger { Logger(label: "assets.transfer", factory: { _ in SwiftLogNoOpLogHandler() }) }
+
+    public init(configuration: Configuration = Configuration(), logger: Logger = TransferEngine.silentLogger) {
         self.configuration = configuration
         self.logger = logger
         self.loop = CurlMultiLoop(configuration: configuration)
@@ -146,7 +149,7 @@ public final class TransferEngine: Sendable {
 /// Runs `body` with a new engine and shuts the engine down afterwards, also on error.
 public func withTransferEngine<Result>(
     configuration: TransferEngine.Configuration = TransferEngine.Configuration(),
-    logger: Logger = .silent("assets.transfer"),
+    logger: Logger = TransferEngine.silentLogger,
     _ body: (TransferEngine) async throws -> Result
 ) async throws -> Result {
     let engine = TransferEngine(configuration: configuration, logger: logger)

@@ -19,7 +19,7 @@ struct APITimeoutTests {
                     Issue.record("the held answer arrived before the timeout")
                 } catch let error as PixieBrixError {
                     #expect(error.kind == .unreachable)
-                    #expect(error.transferError?.kind == .timeout)
+                    #expect(error.connectionFailure == .timeout)
                 }
                 try await setFaults("", server: fixture.server, engine: engine)
                 #expect(PixieBrixClient.defaultRequestTimeout == .seconds(300))

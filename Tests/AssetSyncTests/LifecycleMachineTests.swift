@@ -355,9 +355,8 @@ struct StepFailureTests {
         return error
     }
 
-    static func transport(_ kind: TransferError.Kind) -> PixieBrixError {
-        PixieBrixError(kind: .unreachable, message: "creating an asset failed",
-                       transferError: TransferError(kind: kind, message: "x"))
+    static func transport(_ failure: ConnectionFailure) -> PixieBrixError {
+        PixieBrixError(kind: .unreachable, message: "creating an asset failed", connectionFailure: failure)
     }
 
     @Test("429 and 502–504 are transient, 500 and broken connections may have been applied, no connection stops the run")

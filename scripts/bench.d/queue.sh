@@ -17,13 +17,7 @@ SMALL_JOBS=10000
 WORKERS=16
 LABEL=$([ "$JOBS" -ge 1000000 ] && echo "$((JOBS / 1000000))M" || echo "$((JOBS / 1000))k")
 
-if [ -n "${QUEUE_BENCH_BIN:-}" ]; then
-    QB="$QUEUE_BENCH_BIN"
-else
-    log "building queue-bench (release, in .build-release)"
-    swift build -c release --scratch-path .build-release --product queue-bench >/dev/null
-    QB="$(swift build -c release --scratch-path .build-release --show-bin-path)/queue-bench"
-fi
+QB="$(release_binary queue-bench "${QUEUE_BENCH_BIN:-}")"
 
 WORK="$(mktemp -d /tmp/bench-queue.XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT

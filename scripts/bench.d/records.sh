@@ -17,8 +17,7 @@ PAGE=10000
 PAGES=$(( (RECORDS + PAGE - 1) / PAGE ))
 
 log "building assets (release)"
-swift build -c release --product assets >/dev/null
-ASSETS="$(swift build -c release --show-bin-path)/assets"
+ASSETS="$(release_binary assets "${ASSETS_BIN:-}")"
 
 WORK="$(mktemp -d /tmp/bench-records.XXXXXX)"
 SERVER_PID=""

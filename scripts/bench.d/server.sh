@@ -6,7 +6,7 @@
 # Medians of 3 runs. Writes bench-results/server.json. BENCH_QUICK=1 uses 64 MiB and short runs.
 #   bash scripts/bench.d/server.sh        (ASSETS_BIN=path skips the release build)
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench.sh"
 cd "$ROOT"
 
 ensure_packages wrk curl python3 nginx-light
@@ -16,12 +16,7 @@ BIG_MIB=1024
 if [ "$QUICK" = 1 ]; then DURATION=2s; BIG_MIB=64; fi
 RUNS=3
 
-BIN="${ASSETS_BIN:-}"  # a prebuilt binary skips the release build
-if [ -z "$BIN" ]; then
-    log "release build"
-    swift build -c release --product assets >/dev/null
-    BIN="$(swift build -c release --show-bin-path)/assets"
-fi
+BIN="$(release_binary assets "${ASSETS_BIN:-}")"
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
@@ -101,7 +96,6 @@ wrk_rps() {
     printf '%s' "$out" | awk '/^Requests\/sec:/ { print $2 }'
 }
 
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 RESULTS="$WORK/results"
 : >"$RESULTS"

@@ -29,13 +29,7 @@ RUNS=${BENCH_RUNS:-3}
 PARALLEL=16
 BIG_LABEL=$([ "$BIG_MIB" -ge 1024 ] && echo "$((BIG_MIB / 1024))GiB" || echo "${BIG_MIB}MiB")
 
-if [ -n "${ASSETS_BIN:-}" ]; then
-    BIN="$ASSETS_BIN"
-else
-    log "building assets (release, in .build-release)"
-    swift build -c release --scratch-path .build-release --product assets >/dev/null
-    BIN="$(swift build -c release --scratch-path .build-release --show-bin-path)/assets"
-fi
+BIN="$(release_binary assets "${ASSETS_BIN:-}")"
 
 WORK="$(mktemp -d /tmp/bench-sync.XXXXXX)"
 SERVER_PID=""

@@ -18,8 +18,7 @@ PARALLEL=16
 SIZE_LABEL=$([ "$SIZE_MIB" -ge 1024 ] && echo "$((SIZE_MIB / 1024))GiB" || echo "${SIZE_MIB}MiB")
 
 log "building transfer-bench (release)"
-swift build -c release --product transfer-bench >/dev/null
-BENCH_BIN="$(swift build -c release --show-bin-path)/transfer-bench"
+BENCH_BIN="$(release_binary transfer-bench)"
 
 # Files live in memory (tmpfs) when there is room, so that disk writeback, which comes and goes,
 # does not decide which client looks faster: the suite compares clients, not disks.

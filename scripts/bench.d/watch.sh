@@ -21,8 +21,7 @@ TRANSFERS=16
 TOKEN="bench-$(date +%s)"
 
 log "building assets (release)"
-swift build -c release --product assets >/dev/null
-ASSETS="$(swift build -c release --show-bin-path)/assets"
+ASSETS="$(release_binary assets "${ASSETS_BIN:-}")"
 
 WORK="$(mktemp -d /tmp/bench-watch.XXXXXX)"
 SERVER_PID=""

@@ -51,3 +51,15 @@ bench_measure() {
     done
     M_SECONDS=$(median "${seconds[@]}"); M_RSS=$(median "${rss[@]}")
 }
+
+# release_binary PRODUCT [PREBUILT] : prints the path of PRODUCT built in release mode (in .build-release, so the
+# debug build the tests use stays as it is), or PREBUILT when given (e.g. an older build, for a before/after).
+release_binary() {
+    if [ -n "${2:-}" ]; then
+        echo "$2"
+        return
+    fi
+    log "building $1 (release, in .build-release)"
+    swift build -c release --scratch-path "$ROOT/.build-release" --product "$1" >/dev/null
+    echo "$(swift build -c release --scratch-path "$ROOT/.build-release" --show-bin-path)/$1"
+}

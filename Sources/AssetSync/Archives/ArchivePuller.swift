@@ -1,6 +1,5 @@
 import Foundation
 import PixieBrix
-import Transfer
 
 /// What an archive pull is doing, for reporters.
 public enum ArchivePullEvent: Sendable, Equatable {
@@ -168,21 +167,20 @@ public struct ArchivePuller: Sendable {
         let name = path(archive.date) + ".part"
         do {
             let part = try root.openPart(for: Self.fileName(date: archive.date), resume: true)
-            var response = try await client.download(from: archive.file, into: part.descriptor, name: name, resume: true)
-            var complete = try DownloadedFile.matches(part, etag: response.headers["ETag"])
-            if response.status == 416 {
+            var download = try await client.download(from: archive.file, into: part.descriptor, name: name, resume: true)
+            var complete = try DownloadedFile.matches(part, etag: download.etag)
+            if download.outcome == .nothingLeft {
                 // The part holds at least as many bytes as the object: complete if exactly as many.
-                let total = response.headers["Content-Range"]?.split(separator: "/").last.flatMap { Int64($0) }
-                complete = complete && total == part.size
+                complete = complete && download.size == part.size
             }
-            if !complete && response.status != 200 {
+            if !complete && download.outcome != .whole {
                 // What the part was resumed from belongs to another version of the file: start over.
                 try part.truncate()
-                response = try await client.download(from: archive.file, into: part.descriptor, name: name, resume: false)
+                download = try await client.download(from: archive.file, into: part.descriptor, name: name, resume: false)
                 complete = false
             }
             if !complete {
-                try DownloadedFile.verify(part, etag: response.headers["ETag"], what: "the archive of \(archive.date)")
+                try DownloadedFile.verify(part, etag: download.etag, what: "the archive of \(archive.date)")
             }
             try part.commit(modified: archive.updatedAt)
             let bytes = part.size

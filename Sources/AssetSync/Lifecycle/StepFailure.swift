@@ -1,5 +1,4 @@
 import PixieBrix
-import Transfer
 
 /// A failed step's error, classified once for the lifecycles: what the error means for the job,
 /// not what went wrong on the wire.
@@ -36,13 +35,11 @@ public enum StepFailure: Sendable, Equatable {
             if error.status == 500 { return .maybeApplied(message, retryAfter: error.retryAfter) }
             return .transient(message, retryAfter: error.retryAfter)
         case .unreachable:
-            switch error.transferError?.kind {
-            case .dns?, .connect?, nil:
+            guard error.connectionFailure?.requestMayHaveBeenSent == true else {
                 // No connection at all: the server is down or the URL wrong, for every file alike.
                 return .stopsRun(message)
-            default:
-                return .maybeApplied(message, retryAfter: nil)
             }
+            return .maybeApplied(message, retryAfter: nil)
         case .forbidden:
             return .refused(message)
         case .unauthorized, .insecureURL, .foreignHost, .cancelled:

@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Transfer
+import PixieBrix
 
 /// The MD5 (and, with `--verify content`, the SHA-256) of a download, computed while its bytes
 /// arrive: the engine's thread copies each written chunk into a small pool of buffers and a
@@ -13,7 +13,7 @@ import Transfer
 /// `@unchecked Sendable`: the pool, the queue and the counters are guarded by `condition`; the hash
 /// states are touched only by whoever runs `process` (the hasher thread once it is started, the
 /// caller of ``finish()`` before that, never both: ``finish()`` waits for the thread).
-final class DownloadDigest: ResponseBodyObserver, @unchecked Sendable {
+final class DownloadDigest: DownloadObserver, @unchecked Sendable {
     struct Result: Equatable {
         var md5: String
         var sha256: String?

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PixieBrix
-import Transfer
 
 /// Runs queued pull jobs: `queued → downloading → verifying → done`, `transfers` at a time.
 ///
@@ -153,9 +152,9 @@ struct PullRunner {
         // Hashes the bytes as they are written (and a kept prefix once), so verify reads nothing back.
         let hasher = DownloadDigest(descriptor: part.descriptor, sha256: verifyMode == .content)
         defer { hasher.stop() }
-        let response: HTTPResponse
+        let download: StorageDownload
         do {
-            response = try await client.download(from: location, into: part.descriptor, name: "\(path).part",
+            download = try await client.download(from: location, into: part.descriptor, name: "\(path).part",
                                                  resume: true, observer: hasher) { progress in
                 reporter.report(.progress(path: path, bytes: progress.downloaded, total: progress.downloadTotal ?? 0))
             }
@@ -164,23 +163,17 @@ struct PullRunner {
                 .map { ", \($0) bytes free on disk" }
             throw JobFailure(reason: "cannot write \(path).part (kept for resuming): \(error.message)\(free ?? "")")
         }
-        let etag = response.headers["ETag"].map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\" ")).lowercased() }
-        switch response.status {
-        case 206:
-            if let total = response.headers["Content-Range"]?.split(separator: "/").last.flatMap({ Int64($0) }) {
-                return (total, etag, hasher.finish())
-            }
-        case 200:
-            if let length = response.headers["Content-Length"].flatMap({ Int64($0) }) { return (length, etag, hasher.finish()) }
-            return (part.size, etag, hasher.finish())
-        case 416:
+        switch download.outcome {
+        case .appended:
+            if let total = download.size { return (total, download.etag, hasher.finish()) }
+        case .whole:
+            return (download.size ?? part.size, download.etag, hasher.finish())
+        case .nothingLeft:
             // Everything was already on disk: learn the length and ETag without the body.
             let info = try await client.remoteObjectInfo(location)
             return (info.length, info.etag, nil)
-        default:
-            break
         }
-        throw JobFailure(reason: "storage answered \(response.status) without the object's length")
+        throw JobFailure(reason: "storage answered \(download.status) without the object's length")
     }
 
     /// Checks the file a killed run renamed into place before it could commit; a wrong one is removed.

@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PixieBrix
-import Transfer
 
 public struct PullOptions: Sendable {
     public var transfers: Int = 8

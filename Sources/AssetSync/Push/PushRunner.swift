@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PixieBrix
-import Transfer
 
 /// Runs queued push jobs through the lifecycle, `transfers` files at a time.
 ///
@@ -17,6 +16,20 @@ struct PushRunner {
     let options: PushOptions
     let reporter: any SyncReporter
     let logger: Logger
+    /// The folder opened once, so each upload opens its file relative to it without following links.
+    private let confinedFolder: ConfinedFolder?
+
+    init(folder: String, database: String, client: PixieBrixClient, store: StateStore, options: PushOptions,
+         reporter: any SyncReporter, logger: Logger) {
+        self.folder = folder
+        self.database = database
+        self.client = client
+        self.store = store
+        self.options = options
+        self.reporter = reporter
+        self.logger = logger
+        confinedFolder = try? ConfinedFolder(path: folder, create: false)
+    }
 
     /// Upload URLs live one hour; one issued longer ago than this is not used.
     static let uploadURLLifetime: TimeInterval = 55 * 60
@@ -166,13 +179,19 @@ struct PushRunner {
         let path = job.path
         let size = job.size
         let reporter = self.reporter
-        let etag = try await client.upload(post, file: folder + "/" + job.path, filename: job.path,
+        let descriptor: Int32
+        do { descriptor = try openForUpload(job.path) } catch { return .localFileUnreadable(error.description) }
+        defer { close(descriptor) }
+        let etag = try await client.upload(post, descriptor: descriptor, filename: job.path,
                                            bandwidthLimit: options.bandwidthLimit) { progress in
             reporter.report(.progress(path: path, bytes: progress.uploaded, total: size))
         }
         guard etag == job.md5 else {
             // The bytes sent were not those hashed when the file changed during the upload.
-            let digest = try? FileDigest.of(path: folder + "/" + job.path)
+            let digest = (try? openForUpload(job.path)).flatMap { reopened in
+                defer { close(reopened) }
+                return try? FileDigest.of(descriptor: reopened)
+            }
             let status = LocalScanner.fileStatus(path: folder + "/" + job.path, followingLink: options.followSymlinks)
             if let digest, let status, digest.md5 != job.md5 || digest.md5 == etag {
                 attempt.changed = (digest, status.mtimeNs)
@@ -182,6 +201,24 @@ struct PushRunner {
         }
         job.etag = etag
         return .succeeded
+    }
+
+    /// Opens the job's file for its upload: relative to the folder with no link followed on the way or at the end,
+    /// or, with `--follow-symlinks`, by its path (the planner queued only links whose target stays inside).
+    private func openForUpload(_ relative: String) throws(SyncError) -> Int32 {
+        if !options.followSymlinks {
+            guard let confinedFolder else { throw SyncError(kind: .localFolder, message: "cannot open the folder \(folder)") }
+            return try confinedFolder.openForReading(relative)
+        }
+        let path = folder + "/" + relative
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        var info = stat()
+        guard descriptor >= 0 else { throw SyncError(kind: .localFolder, message: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw SyncError(kind: .localFolder, message: "\(path) is not a regular file")
+        }
+        return descriptor
     }
 
     private func mark(_ job: inout PushJob) async throws -> PushEvent {
@@ -213,7 +250,7 @@ struct PushRunner {
         return .succeeded
     }
 
-    static func encodeFields(_ fields: [MultipartForm.Field]) -> String {
+    static func encodeFields(_ fields: [PresignedPost.Field]) -> String {
         JSONValue.array(fields.map { .array([.string($0.name), .string($0.value)]) }).jsonText
     }
 
@@ -221,12 +258,12 @@ struct PushRunner {
         guard let urlText = job.uploadUrl, let url = URL(string: urlText), let fieldsText = job.uploadFields,
               case .array(let pairs)? = try? JSONValue(parsing: Data(fieldsText.utf8))
         else { return nil }
-        var fields: [MultipartForm.Field] = []
+        var fields: [PresignedPost.Field] = []
         for pair in pairs {
             guard case .array(let parts) = pair, parts.count == 2, let name = parts[0].stringValue,
                   let value = parts[1].stringValue
             else { return nil }
-            fields.append(MultipartForm.Field(name: name, value: value))
+            fields.append(PresignedPost.Field(name: name, value: value))
         }
         return PresignedPost(url: url, fields: fields)
     }

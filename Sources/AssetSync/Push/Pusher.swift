@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import PixieBrix
-import Transfer
 
 /// Pushes a folder to a database: scan, plan, enqueue, run the lifecycle, report.
 ///

@@ -1,6 +1,5 @@
 import Foundation
 import PixieBrix
-import Transfer
 
 /// Runs an export job to the end: create, poll, download the file.
 public enum ExportFetcher {
@@ -15,7 +14,7 @@ public enum ExportFetcher {
     public static func run(client: PixieBrixClient, name: String, databases: [String], format: ExportFormat,
                            startDate: String?, endDate: String?, path: String, timeout: Duration,
                            onStatus: (ExportJob) -> Void = { _ in },
-                           progress: (@Sendable (TransferProgress) -> Void)? = nil) async throws -> Outcome {
+                           progress: (@Sendable (ByteProgress) -> Void)? = nil) async throws -> Outcome {
         let created = try await client.createExportJob(name: name, databases: databases, format: format,
                                                        startDate: startDate, endDate: endDate)
         onStatus(created)
@@ -30,15 +29,15 @@ public enum ExportFetcher {
     /// Downloads a storage link into `path` via `path.part`. A `.part` left by an earlier run belongs to another
     /// job's file, so it is started over; retries within this run resume from the bytes already written.
     static func download(client: PixieBrixClient, from link: URL, to path: String,
-                         progress: (@Sendable (TransferProgress) -> Void)?) async throws -> Int64 {
+                         progress: (@Sendable (ByteProgress) -> Void)?) async throws -> Int64 {
         let part = try ConfinedFolder.openPart(beside: path, resume: false)
-        let response = try await client.download(from: link, into: part.descriptor, name: path + ".part", resume: false,
+        let download = try await client.download(from: link, into: part.descriptor, name: path + ".part", resume: false,
                                                  progress: progress)
-        guard response.isSuccess else {
-            throw PixieBrixError(kind: .unexpectedStatus, message: "downloading the export: HTTP \(response.status)",
-                                 status: response.status)
+        guard download.outcome != .nothingLeft else {
+            throw PixieBrixError(kind: .unexpectedStatus, message: "downloading the export: HTTP \(download.status)",
+                                 status: download.status)
         }
-        try DownloadedFile.verify(part, etag: response.headers["ETag"], what: "the export")
+        try DownloadedFile.verify(part, etag: download.etag, what: "the export")
         try part.commit()
         return part.size
     }

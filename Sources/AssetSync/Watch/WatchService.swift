@@ -2,7 +2,6 @@ import CoreMetrics
 import Foundation
 import Logging
 import PixieBrix
-import Transfer
 
 public struct WatchOptions: Sendable {
     /// Transfers, verification, include/exclude globs and bandwidth, as for a push.

@@ -107,7 +107,7 @@ extension EasyTransfer {
             check(code, CURLOPT_COPYPOSTFIELDS)
             impliedMethod = .post
         case .file(let path):
-            let source = try UploadSource(path: path)
+            let source = UploadSource(file: try UploadFile(path: path))
             upload = source
             check(CCurl_easy_setopt_read_callback(handle, CURLOPT_READFUNCTION, curlReadCallback), CURLOPT_READFUNCTION)
             check(CCurl_easy_setopt_pointer(handle, CURLOPT_READDATA, opaqueSelf), CURLOPT_READDATA)
@@ -124,7 +124,9 @@ extension EasyTransfer {
                 impliedMethod = .put
             }
         case .multipart(let form):
-            let mime = try Multipart.build(form, on: handle)
+            let source = UploadSource(file: try form.file.open(), observer: form.file.observer)
+            upload = source
+            let mime = try Multipart.build(form, source: source, on: handle, context: opaqueSelf)
             self.mime = mime
             check(CCurl_easy_setopt_mime(handle, mime), CURLOPT_MIMEPOST)
             impliedMethod = .post

@@ -62,7 +62,7 @@ extension EasyTransfer {
                                  url: url, curlCode: Int(code.rawValue))
         }
         if let readError = upload?.readError {
-            var error = UploadSource.error(readError, path: upload?.path ?? "the upload")
+            var error = UploadFile.error(readError, name: upload?.name ?? "the upload")
             error.url = TransferError.redacted(url)
             error.curlCode = Int(code.rawValue)
             return error
