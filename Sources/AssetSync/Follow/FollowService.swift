@@ -25,18 +25,18 @@ public final class FollowService: Sendable {
     public let client: PixieBrixClient
     public let store: StateStore
     public let options: FollowOptions
-    private let logger: Logger
-    private let metrics: FollowMetrics
-    private let reporter: any SyncReporter
+    let logger: Logger
+    let metrics: FollowMetrics
+    let reporter: any SyncReporter
     private let control = AsyncStream<Input>.makeStream()
     /// Runs the queue once more; several wake-ups while it runs make one more run.
-    private let wakeups = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    private let statusBox = Locked(FollowStatus())
+    let wakeups = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    let statusBox = Locked(FollowStatus())
     /// The feeder of the queue run in progress, stopped on shutdown so no new file starts.
     private let currentFeeder = Locked<JobFeeder<PullJob>?>(nil)
     private let stopping = Locked(false)
     /// When the poll that found each queued path ran, for the latency metric.
-    private let foundAt = Locked([String: UInt64]())
+    let foundAt = Locked([String: UInt64]())
 
     enum Input: Sendable {
         case shutdown
@@ -151,64 +151,6 @@ public final class FollowService: Sendable {
             if (try store.activePullCount()) > 0 { wakeups.continuation.yield() }
             try? await Task.sleep(for: .seconds(options.interval))
         }
-    }
-
-    /// One poll: the listing's changes since the last one, planned as a pull plans, queued.
-    private func poll(_ changes: inout ListingChanges) async throws {
-        var next = changes
-        var candidates: [String: Asset] = [:]
-        var refused: [String: String] = [:]
-        var pages = 0
-        let pull = options.pull
-        let rules = IgnoreRules(include: pull.include, exclude: pull.exclude)
-        let globs = !(pull.include.isEmpty && pull.exclude.isEmpty)
-        let ordered = try await client.assetsNewestFirst(database: database, pageSize: options.pageSize) { page in
-            pages += 1
-            let fresh = next.unseen(in: page)
-            for asset in fresh where asset.isUploaded {
-                switch RemotePath.localPath(for: asset.filename) {
-                case .failure(let error):
-                    refused[asset.filename] = error.description
-                case .success(let path):
-                    if globs && rules.ignoresFile(path) { continue }
-                    guard pull.filter.keeps(path: path), next.takeIfNewest(asset, path: path) else { continue }
-                    candidates[path] = asset
-                }
-            }
-            return !fresh.isEmpty
-        }
-        metrics.polls.increment()
-        metrics.pollPages.increment(by: pages)
-        if !candidates.isEmpty || !refused.isEmpty {
-            let puller = Puller(folder: folder, database: database, client: client, store: store, options: pull,
-                                reporter: reporter, logger: logger)
-            let problems = refused.map { ScanProblem(path: $0.key, reason: $0.value) }.sorted { $0.path < $1.path }
-            let plan = try await puller.decide(newest: candidates, refused: problems)
-            for refusal in plan.refused {
-                try store.recordUnpullable(path: refusal.path, assetId: "", reason: refusal.reason)
-                reporter.report(.failed(path: refusal.path, reason: refusal.reason))
-            }
-            let now = DispatchTime.now().uptimeNanoseconds
-            for download in plan.downloads {
-                try store.enqueuePull(path: download.path, assetId: download.asset.id)
-                foundAt.update { $0[download.path] = now }
-            }
-            if !plan.downloads.isEmpty {
-                logger.debug("queued", metadata: ["files": "\(plan.downloads.count)"])
-            }
-        }
-        changes = next
-        let queued = try store.activePullCount()
-        metrics.queued.record(queued)
-        statusBox.update {
-            if $0.state == "starting" { $0.state = "following" }
-            $0.polls += 1
-            $0.lastPollPages = pages
-            $0.orderedListing = ordered
-            $0.queued = queued
-            $0.lastPoll = Date()
-        }
-        logger.debug("polled", metadata: ["pages": "\(pages)", "new": "\(candidates.count)", "ordered": "\(ordered)"])
     }
 
     /// Runs the queue each time a poll wakes it, until the wake-ups end; a transient failure leaves the jobs
