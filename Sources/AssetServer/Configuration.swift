@@ -28,8 +28,9 @@ public struct AssetServerConfiguration: Sendable {
         public var maxUploadSize: Int64 = 5 << 30
         /// Live records a database keeps before archiving moves its oldest dates out (the vendor's 500,000).
         public var maxLiveRecords = 500_000
-        /// Largest XLSX export: a zip without zip64 addresses 4 GiB - 1 bytes (lowered in tests).
-        public var maxXLSXBytes = UInt64(UInt32.max)
+        /// Most sheet XML an XLSX export may hold before it is refused; nil for no limit. The workbook is a zip64
+        /// archive once its sheet passes 4 GiB, so the format sets no limit; this one is the operator's.
+        public var maxXLSXBytes: UInt64? = nil
         /// Connections served at once; more are closed as soon as they open.
         public var maxConnections = 512
         /// A request body must bring at least `minBodyBytes` every `bodyWindow`, or it is refused (`408`).
@@ -49,16 +50,4 @@ public struct AssetServerConfiguration: Sendable {
         self.token = token
         self.faults = faults
     }
-}
-
-/// A server that is listening.
-public struct RunningAssetServer: Sendable {
-    /// The base URL, e.g. `http://127.0.0.1:54321` (no trailing slash).
-    public let url: URL
-    /// The main API token.
-    public let token: String
-    /// The lower-case UUID of the server's one organization.
-    public let organizationID: String
-    /// What links in answers start with (`--public-url`, or the listening address).
-    public let linkBase: String
 }

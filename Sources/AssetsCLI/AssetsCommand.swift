@@ -15,6 +15,8 @@ public struct AssetsCommand: AsyncParsableCommand {
             ListCommand.self,
             PushCommand.self,
             PullCommand.self,
+            CheckCommand.self,
+            RestoreCommand.self,
             WatchCommand.self,
             StatusCommand.self,
             RetryCommand.self,

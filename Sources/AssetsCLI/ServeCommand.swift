@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "assets.serve", factory: { TerminalSafeLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
         do {
-            try await AssetServer.run(configuration, logger: logger) { server in
+            try await AssetServerLauncher.run(configuration, logger: logger) { server in
                 let banner = """
                     assets serve: listening on \(server.url.absoluteString)\(server.linkBase == server.url.absoluteString ? "" : ", links to \(server.linkBase)")
                     token: \(server.token)

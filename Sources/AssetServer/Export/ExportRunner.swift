@@ -85,26 +85,36 @@ enum Exporter {
                 }
             case .xlsx:
                 let names = try fieldNames(request, store: store)
-                let workbook = try XLSXWriter(sheetPath: store.temporaryPath())
+                let workbook = try XLSXWriter(sheetPath: store.temporaryPath(), limit: state.limits.maxXLSXBytes)
                 try workbook.addRow((["id", "created_at"] + names).map { .string($0) })
                 try forEachRecord(request, store: store) { record in
                     let data = record.dataValue
                     try workbook.addRow(
                         [.string(record.id), .string(Timestamp.iso(record.createdAt))] + names.map { data[$0] })
                 }
-                try workbook.finish(into: output, maxBytes: state.limits.maxXLSXBytes)
+                // ZIPFoundation writes the archive itself (it seeks back to finish each entry's header), so it
+                // replaces the text output, and its MD5 is read back from the finished file.
+                output.discard()
+                try workbook.finish(archivePath: output.path)
             }
-            let md5 = try output.finish()
+            let md5: String
+            let size: Int64
+            if request.mediaType == .xlsx {
+                (md5, size) = try FileDigest.md5(path: output.path)
+            } else {
+                md5 = try output.finish()
+                size = output.size
+            }
             let key = "exports/\(jobID)/\(fileName(request))"
             try store.commitBlob(
-                temporaryPath: output.path, key: key, size: output.size, md5: md5,
+                temporaryPath: output.path, key: key, size: size, md5: md5,
                 contentType: request.mediaType.contentType, now: state.clock.now)
             try store.finishExportJob(jobID, key: key, errorMessage: nil)
-        } catch let error as ZipWriter.TooLarge {
+        } catch let error as WorkbookSize.TooLarge {
             try? store.finishExportJob(
                 jobID, key: nil,
-                errorMessage: "The export is larger than \(error.limit) bytes, the most an .xlsx file can hold; "
-                    + "export as text/csv or application/json, or narrow the filters.")
+                errorMessage: "The export's sheet is larger than \(error.limit) bytes, this server's limit for an .xlsx "
+                    + "export; export as text/csv or application/json, or narrow the filters.")
         } catch {
             state.logger.error("export failed", metadata: ["job": "\(jobID)", "error": "\(error)"])
             try? store.finishExportJob(jobID, key: nil, errorMessage: "The export failed.")

@@ -1,16 +1,24 @@
-/// A one-sheet workbook: the sheet XML is streamed to a temporary file, then zipped with the fixed parts.
+import Foundation
+import ZIPFoundation
+
+/// A one-sheet workbook: the sheet XML is streamed to a temporary file, then zipped with the fixed parts by
+/// ZIPFoundation (deflated; zip64 once the sheet passes 4 GiB).
 final class XLSXWriter {
     private let sheet: HashingFileWriter
+    private let limit: UInt64?
     private var rowNumber = 0
 
-    init(sheetPath: String) throws {
-        sheet = try HashingFileWriter(path: sheetPath, computeCRC: true)
+    /// - Parameter limit: the most sheet XML to write (`limits.maxXLSXBytes`); nil for no limit.
+    init(sheetPath: String, limit: UInt64?) throws {
+        sheet = try HashingFileWriter(path: sheetPath)
+        self.limit = limit
         try sheet.append(
             "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
                 + "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData>")
     }
 
     /// A row of cells: strings as inline strings, numbers as numbers, booleans as booleans, nothing for null.
+    /// - Throws: ``WorkbookSize/TooLarge`` once the sheet has passed the limit, so a refused export stops early.
     func addRow(_ cells: [JSONValue?]) throws {
         rowNumber += 1
         var xml = "<row r=\"\(rowNumber)\">"
@@ -27,23 +35,42 @@ final class XLSXWriter {
             }
         }
         try sheet.append(xml + "</row>")
+        try checkSize()
     }
 
-    /// Writes the workbook to `output` and deletes the sheet's temporary file.
-    /// - Parameter maxBytes: the largest workbook to write (a zip without zip64 holds 4 GiB - 1).
-    /// - Throws: ``ZipWriter/TooLarge`` past it.
-    func finish(into output: HashingFileWriter, maxBytes: UInt64 = UInt64(UInt32.max)) throws {
+    /// Writes the workbook to a new file at `archivePath` and deletes the sheet's temporary file.
+    /// - Throws: ``WorkbookSize/TooLarge`` past the limit, before the archive is created.
+    func finish(archivePath: String) throws {
         try sheet.append("</sheetData></worksheet>")
         _ = try sheet.finish()
         defer { sheet.discard() }
-        var zip = ZipWriter(output: output, maxBytes: maxBytes)
-        try zip.add(name: "[Content_Types].xml", bytes: Array(Self.contentTypes.utf8))
-        try zip.add(name: "_rels/.rels", bytes: Array(Self.rootRelationships.utf8))
-        try zip.add(name: "xl/workbook.xml", bytes: Array(Self.workbook.utf8))
-        try zip.add(name: "xl/_rels/workbook.xml.rels", bytes: Array(Self.workbookRelationships.utf8))
-        try zip.add(name: "xl/styles.xml", bytes: Array(Self.styles.utf8))
-        try zip.add(name: "xl/worksheets/sheet1.xml", file: sheet.path, crc: sheet.crc32, size: sheet.size)
-        try zip.finish()
+        try checkSize()
+        let archive = try Archive(url: URL(fileURLWithPath: archivePath), accessMode: .create)
+        for (name, text) in Self.fixedParts {
+            let data = Data(text.utf8)
+            try archive.addEntry(
+                with: name, type: .file, uncompressedSize: Int64(data.count), compressionMethod: .deflate,
+                provider: { position, size in data.subdata(in: Int(position)..<Int(position) + size) })
+        }
+        try archive.addEntry(
+            with: "xl/worksheets/sheet1.xml", fileURL: URL(fileURLWithPath: sheet.path), compressionMethod: .deflate,
+            bufferSize: 256 * 1024)
+    }
+
+    /// A sheet left by an export that failed before `finish` is deleted with its writer.
+    deinit { sheet.discard() }
+
+    private func checkSize() throws {
+        if case .refused(let limit) = WorkbookSize.decide(sheetBytes: sheet.size, limit: limit) {
+            throw WorkbookSize.TooLarge(limit: limit)
+        }
+    }
+
+    private static var fixedParts: [(String, String)] {
+        [
+            ("[Content_Types].xml", contentTypes), ("_rels/.rels", rootRelationships), ("xl/workbook.xml", workbook),
+            ("xl/_rels/workbook.xml.rels", workbookRelationships), ("xl/styles.xml", styles),
+        ]
     }
 
     /// `A`, ..., `Z`, `AA`, ... for a zero-based column index.

@@ -98,6 +98,17 @@ extension ServerResponder {
                 throw APIError.field("spec", "\(error)")
             }
             return (.ok, .object(["spec": .string(spec)]))
+        case .corrupt:
+            let body = try await RequestBodyReader.jsonObject(
+                request, allowed: ["database", "asset"], limit: limit, pace: BodyPace(state.limits))
+            let database = try adminDatabase(body["database"])
+            guard let id = body["asset"]?.stringValue, let asset = try state.store.asset(id, databaseID: database.id) else {
+                throw APIError.field("asset", "No asset with that id in this database.")
+            }
+            guard let flipped = try state.store.corruptBlob(key: asset.key) else {
+                throw APIError.field("asset", "Storage holds no object for this asset, or an empty one.")
+            }
+            return (.ok, .object(["asset": .string(asset.id), "offset": .int(flipped)]))
         case .tokens:
             _ = try await RequestBodyReader.jsonObject(request, allowed: [], limit: limit, pace: BodyPace(state.limits))
             let token = Identifier.randomHex(bytes: 20)

@@ -13,7 +13,7 @@ enum Route: Sendable {
     case storageUpload
     case storageObject(key: String)
 
-    enum AdminAction: String, Sendable { case records, archive, clock, faults, tokens }
+    enum AdminAction: String, Sendable { case records, archive, clock, faults, tokens, corrupt }
 
     enum Kind { case api, admin, upload, download }
 

@@ -24,14 +24,3 @@ struct ServerContext: RequestContext {
         try? await channel.close().get()
     }
 }
-
-extension HTTPField.Name {
-    static let pbLink = Self("Link")!
-    static let pbTotalCount = Self("X-Total-Count")!
-    static let pbRetryAfter = Self("Retry-After")!
-    static let pbWWWAuthenticate = Self("WWW-Authenticate")!
-    static let pbAllow = Self("Allow")!
-}
-
-/// Closes the connection without an answer after a `reset` fault.
-struct ConnectionReset: Error {}

@@ -2,6 +2,15 @@ import Hummingbird
 
 /// Dispatches every request in the order DRF checks: unknown path `404`, `406`, `401`, throttling `429`, `405`,
 /// then the handler (permissions and body).
+///
+/// Why one hand-written responder and not a Hummingbird `Router` with `RouterMiddleware`s for negotiation and
+/// faults: DRF resolves the path first (`404`) and the method last (`405`, after `406`, `401` and `429`), and every
+/// error in between is rendered in the media type and version that negotiation chose for that route. Hummingbird's
+/// router (2.x) resolves path and method together before any `RouterMiddleware` runs, and sends a known path with
+/// an unknown method to its not-found responder: DRF's `405`-after-`401`/`429` cannot be expressed there, and a
+/// negotiation middleware would need the route anyway (only `GET` records may answer `text/csv`; export jobs take
+/// version 1.0 only). The steps stay separate types (``Route``, ``Negotiation``, ``FaultInjector``) that this
+/// responder calls in DRF's order.
 struct ServerResponder: HTTPResponder {
     typealias Context = ServerContext
     let state: ServerState

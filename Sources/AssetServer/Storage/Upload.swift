@@ -10,17 +10,17 @@ extension ServerResponder {
                 status: .lengthRequired, code: "MissingContentLength",
                 message: "You must provide the Content-Length HTTP header.")
         }
-        guard length <= state.limits.maxUploadSize + Int64(MultipartParser.maxFieldBytes + 64 * 1024) else {
-            throw Self.entityTooLarge
-        }
-        guard let boundary = MultipartParser.boundary(contentType: request.headers[.contentType] ?? "") else {
+        let besidesTheFile = Int64(FormDataReader.maxFieldBytes + FormDataReader.maxFramingBytes)
+        let largestBody = state.limits.maxUploadSize.addingReportingOverflow(besidesTheFile)
+        guard largestBody.overflow || length <= largestBody.partialValue else { throw Self.entityTooLarge }
+        guard let boundary = FormDataReader.boundary(contentType: request.headers[.contentType] ?? "") else {
             throw StorageError(
                 status: .preconditionFailed, code: "PreconditionFailed",
                 message: "Bucket POST must be of the enclosure-type multipart/form-data")
         }
         let sink = try HashingFileWriter(path: state.store.temporaryPath())
         defer { sink.discard() }
-        var parser = MultipartParser(boundary: boundary)
+        let form = FormDataReader(boundary: boundary)
         var fields: [(name: String, value: String)] = []
         var permit: Result<UploadPermit, StorageError>?
         var received: Int64 = 0
@@ -38,30 +38,24 @@ extension ServerResponder {
                     await context.resetConnection()
                     throw ConnectionReset()
                 }
-                try buffer.withUnsafeReadableBytes { bytes in
-                    try parser.feed(bytes) { event in
-                        switch event {
-                        case .field(let name, let value):
-                            fields.append((name, value))
-                        case .fileStart:
-                            // Checked before any byte is kept; a refused upload is read to its end and dropped.
-                            permit = Result { () throws(StorageError) in
-                                try state.signer.permit(fields: fields, now: now)
-                            }
-                        case .fileData(let slice):
-                            if case .success = permit { try sink.write(slice) }
-                        case .fileEnd:
-                            break
+                try form.feed(buffer) { event in
+                    switch event {
+                    case .field(let name, let value):
+                        fields.append((name, value))
+                    case .fileStart:
+                        // Checked before any byte is kept; a refused upload is read to its end and dropped.
+                        permit = Result { () throws(StorageError) in
+                            try state.signer.permit(fields: fields, now: now)
                         }
+                    case .fileData(let slice):
+                        if case .success = permit { try slice.withUnsafeReadableBytes { try sink.write($0) } }
                     }
                 }
             }
-        } catch let malformed as MultipartParser.Malformed {
+            try form.finish()
+        } catch let malformed as FormDataReader.Malformed {
             throw StorageError.malformed(
                 "The body of your POST request is not well-formed multipart/form-data: \(malformed.reason).")
-        }
-        guard parser.isComplete else {
-            throw StorageError.malformed("The body of your POST request is not well-formed multipart/form-data.")
         }
         guard let permit else {
             throw StorageError.invalidArgument("POST requires exactly one file upload per request.")

@@ -217,7 +217,8 @@ struct PullRunner {
             throw ContentMismatch(reason: "the download's MD5 \(digest.md5) differs from storage's ETag \(etag)")
         }
         return ManifestEntry(path: job.path, size: size, mtimeNs: mtimeNs, md5: digest.md5,
-                             sha256: digest.sha256, assetId: job.assetId, etag: job.etag, syncedAt: Date())
+                             sha256: digest.sha256, assetId: job.assetId, etag: job.etag, syncedAt: Date(),
+                             origin: .pull)
     }
 
     static func freeBytes(at path: String) -> Int64? {

@@ -35,6 +35,8 @@ public struct PullPlan: Sendable {
     public var refused: [ScanProblem] = []
     /// Times the listing was read again after a transient failure.
     public var listingRetries = 0
+    /// The local path of every uploaded asset in the whole listing, whatever the filters: what `--delete` keeps.
+    public var remotePaths: Set<String> = []
 }
 
 /// Pulls a database's assets into a folder: the newest uploaded asset per filename, downloaded
@@ -66,10 +68,12 @@ public struct Puller: Sendable {
         let rules = IgnoreRules(include: options.include, exclude: options.exclude)
         let filter = options.filter
         var refusedNames: [String: String] = [:]
+        var remotePaths: Set<String> = []
         let started = ContinuousClock.now
         while true {
             newest = [:]
             refusedNames = [:]
+            remotePaths = []
             do {
                 try await client.assets(database: database) { page in
                     for asset in page where asset.isUploaded {
@@ -77,6 +81,7 @@ public struct Puller: Sendable {
                         case .failure(let error):
                             refusedNames[asset.filename] = error.description
                         case .success(let path):
+                            remotePaths.insert(path)
                             if rules.ignoresFile(path) && !(options.include.isEmpty && options.exclude.isEmpty) { continue }
                             if !filter.keeps(path: path) { continue }
                             if let known = newest[path], known.asset.createdAt >= asset.createdAt { continue }
@@ -98,6 +103,7 @@ public struct Puller: Sendable {
         let refused = refusedNames.map { ScanProblem(path: $0.key, reason: $0.value) }.sorted { $0.path < $1.path }
         var plan = try await decide(newest: newest.mapValues(\.asset), refused: refused)
         plan.listingRetries = listingRetries
+        plan.remotePaths = remotePaths
         return plan
     }
 
@@ -153,7 +159,7 @@ public struct Puller: Sendable {
                 return (download, ManifestEntry(path: download.path, size: stamp.size, mtimeNs: stamp.mtimeNs,
                                                 md5: digest.md5, sha256: digest.sha256, assetId: download.asset.id,
                                                 etag: remote.etag, syncedAt: Date(), inode: stamp.inode,
-                                                ctimeNs: stamp.ctimeNs))
+                                                ctimeNs: stamp.ctimeNs, origin: .found))
             }
             return (download, nil)
         }
@@ -235,6 +241,11 @@ public struct Puller: Sendable {
     }
 
     public func pull() async throws -> SyncSummary {
+        try await pullReturningPlan().summary
+    }
+
+    /// Pulls and returns the plan it ran with (the listing that `--delete` compares the manifest with).
+    func pullReturningPlan() async throws -> (plan: PullPlan, summary: SyncSummary) {
         let started = Date()
         try store.pruneDonePulls()
         let plan = try await plan()
@@ -255,6 +266,6 @@ public struct Puller: Sendable {
         summary.retries += plan.listingRetries
         summary.seconds = Date().timeIntervalSince(started)
         reporter.report(.summary(summary))
-        return summary
+        return (plan, summary)
     }
 }

@@ -207,7 +207,7 @@ struct PushPlanner {
             if let etag = remote.etag, etag != digest.md5 { return nil }
             return ManifestEntry(path: file.path, size: file.size, mtimeNs: file.mtimeNs, md5: digest.md5,
                                  sha256: digest.sha256, assetId: asset.id, etag: remote.etag, syncedAt: Date(),
-                                 inode: file.inode, ctimeNs: file.ctimeNs)
+                                 inode: file.inode, ctimeNs: file.ctimeNs, origin: .found)
         }
     }
 }

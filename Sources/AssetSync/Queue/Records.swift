@@ -54,6 +54,8 @@ public struct ManifestEntry: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var inode: Int64? = nil
     /// The status-change time seen with them (nil when unknown: `--checksum` then hashes the file again).
     public var ctimeNs: Int64? = nil
+    /// Which run recorded the entry (nil in entries from before it was kept: never mirrored away).
+    public var origin: ManifestOrigin? = nil
 }
 
 /// A file to pull, and how far its download got.

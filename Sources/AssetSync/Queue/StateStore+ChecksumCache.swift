@@ -9,7 +9,7 @@ import GRDB
 /// status-change time back (the kernel sets it on every write and on `utimensat` itself), so it joins the key.
 extension StateStore {
     static func registerChecksumCacheMigration(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v4: status-change time for --checksum") { db in
+        migrator.registerMigration("v5: status-change time for --checksum") { db in
             try db.alter(table: "manifest") { t in t.add(column: "ctime_ns", .integer) }
             try db.alter(table: "push_jobs") { t in t.add(column: "ctime_ns", .integer) }
         }

@@ -110,7 +110,7 @@ extension StateStore {
             try copy.updateRow(db)
             try ManifestEntry(path: copy.path, size: copy.size, mtimeNs: copy.mtimeNs, md5: copy.md5, sha256: copy.sha256,
                               assetId: copy.assetId ?? "", etag: copy.etag, syncedAt: copy.updatedAt,
-                              inode: copy.inode, ctimeNs: copy.ctimeNs).save(db)
+                              inode: copy.inode, ctimeNs: copy.ctimeNs, origin: .push).save(db)
         }
     }
 

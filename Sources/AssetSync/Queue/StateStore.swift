@@ -161,6 +161,18 @@ public final class StateStore: Sendable {
             // Covers the no-op push's merge: the stamps are read in path order without touching the rows.
             try db.create(index: "manifest_stamps_by_path", on: "manifest", columns: ["path", "size", "mtime_ns", "inode"])
         }
+        migrator.registerMigration("v4: manifest origin and withdrawals") { db in
+            try db.alter(table: "manifest") { t in t.add(column: "origin", .text) }
+            try db.create(table: "withdrawals") { t in
+                t.primaryKey("asset_id", .text)
+                t.column("path", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("md5", .text).notNull()
+                t.column("etag", .text)
+                t.column("withdrawn_at", .datetime).notNull()
+            }
+            try db.create(index: "withdrawals_by_path", on: "withdrawals", columns: ["path"])
+        }
         registerChecksumCacheMigration(&migrator)
         return migrator
     }

@@ -37,6 +37,12 @@ struct PullCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Replace local files that differ from the remote ones (by default they are kept and reported).")
     var overwrite = false
 
+    @Flag(name: .long, help: """
+        After a complete pull in which every file succeeded, remove the local files an earlier pull wrote whose \
+        filename no longer has an uploaded asset (never a file no pull wrote, nor one changed since).
+        """)
+    var delete = false
+
     @Option(name: .long, help: ArgumentHelp("Retries per file (and of the listing) within the run after a transient "
         + "failure, with backoff; a file also gives up after 15 minutes.", valueName: "n"))
     var retries = RetryBudget().retries
@@ -94,9 +100,17 @@ struct PullCommand: AsyncParsableCommand {
                     for refusal in plan.refused { printError("assets: \(refusal.path): \(refusal.reason)") }
                     printOut("\(plan.downloads.count) to download, \(plan.resumed.count) to resume, "
                         + "\(plan.unchanged) unchanged, \(plan.refused.count) refused")
+                    if delete { MirrorOutput(json: global.json).print(try puller.deletionPlan(plan), dryRun: true) }
                     return .success
                 }
-                let summary = try await reporter.finishing { try await puller.pull() }
+                guard delete else {
+                    let summary = try await reporter.finishing { try await puller.pull() }
+                    return summary.failed > 0 ? .someFailed : .success
+                }
+                let (summary, deletion) = try await MirrorOutput.sayingWhyNothingWent(verb: "removed") {
+                    try await reporter.finishing { try await puller.pullDeleting() }
+                }
+                MirrorOutput(json: global.json).print(deletion, dryRun: false)
                 return summary.failed > 0 ? .someFailed : .success
             }
         }

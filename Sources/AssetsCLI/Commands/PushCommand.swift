@@ -27,6 +27,13 @@ struct PushCommand: AsyncParsableCommand {
               """)
     var followSymlinks = false
 
+    @Flag(name: .long, help: """
+        After a push in which every file succeeded, withdraw (PATCH is_uploaded: false; the API cannot delete) the \
+        newest uploaded asset of each file an earlier push of this folder uploaded and that is gone from it; never \
+        an asset pushed from elsewhere. `assets restore FILENAME` undoes it.
+        """)
+    var delete = false
+
     func run() async throws {
         try await runCommand {
             try await withClient(global, transfers: upload.transfers) { client, settings in
@@ -42,9 +49,17 @@ struct PushCommand: AsyncParsableCommand {
                 if dryRun {
                     let plan = try await pusher.plan()
                     printPlan(plan)
+                    if delete { MirrorOutput(json: global.json).print(try await pusher.withdrawGone(dryRun: true), dryRun: true) }
                     return .success
                 }
-                let summary = try await reporter.finishing { try await pusher.push() }
+                guard delete else {
+                    let summary = try await reporter.finishing { try await pusher.push() }
+                    return summary.failed > 0 ? .someFailed : .success
+                }
+                let (summary, withdrawal) = try await MirrorOutput.sayingWhyNothingWent(verb: "withdrawn") {
+                    try await reporter.finishing { try await pusher.pushDeleting() }
+                }
+                MirrorOutput(json: global.json).print(withdrawal, dryRun: false)
                 return summary.failed > 0 ? .someFailed : .success
             }
         }

@@ -22,7 +22,7 @@ public func withAssetServer<R: Sendable>(
     logger: Logger = Logger(label: "assets.server", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: (RunningAssetServer) async throws -> R
 ) async throws -> R {
-    let (application, started, state) = try AssetServer.makeApplication(configuration, logger: logger)
+    let (application, started, state) = try AssetServerLauncher.makeApplication(configuration, logger: logger)
     let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask {
@@ -34,7 +34,7 @@ public func withAssetServer<R: Sendable>(
             try await tasks.waitForAll()
             throw AssetServerError(description: "the server stopped before it listened")
         }
-        let running = AssetServer.running(configuration, port: port, state: state)
+        let running = AssetServerLauncher.running(configuration, port: port, state: state)
         do {
             let result = try await body(running)
             await group.triggerGracefulShutdown()
@@ -55,7 +55,9 @@ public struct AssetServerError: Error, CustomStringConvertible {
     public var description: String
 }
 
-public enum AssetServer {
+/// Builds the Hummingbird application and runs it in the foreground (`assets serve`); ``withAssetServer(_:logger:_:)``
+/// runs it around a body instead.
+public enum AssetServerLauncher {
     /// Runs until SIGINT or SIGTERM, then stops gracefully; calls `onStart` once listening.
     public static func run(
         _ configuration: AssetServerConfiguration, logger: Logger,

@@ -1,26 +1,24 @@
 import Crypto
 import Foundation
 
-/// A file being written, with the MD5 (and optionally the CRC-32) of what went in. Small appends are buffered.
+/// A file being written, with the MD5 of what went in. Small appends are buffered.
 final class HashingFileWriter {
     let path: String
     private var descriptor: Int32
     private var hasher = Insecure.MD5()
-    private var crc: CRC32?
     private var buffer: [UInt8] = []
-    private(set) var size: Int64 = 0
+    private var written: Int64 = 0
+    /// Every byte appended so far, written or still buffered.
+    var size: Int64 { written + Int64(buffer.count) }
 
-    init(path: String, computeCRC: Bool = false) throws {
+    init(path: String) throws {
         self.path = path
-        crc = computeCRC ? CRC32() : nil
         descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         buffer.reserveCapacity(Self.bufferSize)
     }
 
     static let bufferSize = 256 * 1024
-
-    var crc32: UInt32 { crc?.value ?? 0 }
 
     func append(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
@@ -32,7 +30,13 @@ final class HashingFileWriter {
         if buffer.count >= Self.bufferSize { try flush() }
     }
 
+    /// Appends bytes the caller may reuse afterwards: small slices are copied into the buffer, large ones written
+    /// through.
     func write(_ bytes: UnsafeRawBufferPointer) throws {
+        guard bytes.count >= Self.bufferSize - buffer.count else {
+            buffer.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
+            return
+        }
         try flush()
         try writeThrough(bytes)
     }
@@ -46,17 +50,16 @@ final class HashingFileWriter {
     private func writeThrough(_ bytes: UnsafeRawBufferPointer) throws {
         guard bytes.count > 0 else { return }
         hasher.update(bufferPointer: bytes)
-        crc?.update(bytes)
         var offset = 0
         while offset < bytes.count {
-            let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
+            let count = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+            if count < 0 {
                 if errno == EINTR { continue }
                 throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
             }
-            offset += written
+            offset += count
         }
-        size += Int64(bytes.count)
+        self.written += Int64(bytes.count)
     }
 
     /// Flushes and closes the file and returns the hex MD5; the file stays for the caller to take.
@@ -75,29 +78,4 @@ final class HashingFileWriter {
     }
 
     deinit { if descriptor >= 0 { close(descriptor) } }
-}
-
-/// CRC-32 (IEEE), as zip needs it.
-struct CRC32 {
-    private(set) var value: UInt32 = 0
-
-    private static let table: [UInt32] = (0..<256).map { index in
-        var c = UInt32(index)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        var c = ~value
-        Self.table.withUnsafeBufferPointer { table in
-            for byte in bytes { c = table[Int((c ^ UInt32(byte)) & 0xFF)] ^ (c >> 8) }
-        }
-        value = ~c
-    }
-
-    static func of(_ bytes: [UInt8]) -> UInt32 {
-        var crc = CRC32()
-        bytes.withUnsafeBytes { crc.update($0) }
-        return crc.value
-    }
 }
