@@ -5,7 +5,8 @@ extension Call {
     func listAssets(_ databaseID: String) async throws -> Response {
         _ = try await database(databaseID)
         let window = negotiation.paginates ? try PageWindow.from(query, maxSize: 1000) : nil
-        let (rows, total) = try await store.assets(databaseID: databaseID, page: window)
+        let ordering = AssetOrdering(query["ordering"])
+        let (rows, total) = try await store.assets(databaseID: databaseID, page: window, ordering: ordering)
         let items = rows.map { $0.json(baseURL: baseURL) }
         guard let window else { return jsonResponse(.ok, .array(items)) }
         return try pageResponse(items: items, window: window, total: total, hasNext: window.offset + rows.count < total)

@@ -74,10 +74,11 @@ extension Store {
             .map(AssetRow.init)
     }
 
-    func assets(databaseID: String, page: PageWindow?) async throws -> (rows: [AssetRow], total: Int) {
+    func assets(databaseID: String, page: PageWindow?, ordering: AssetOrdering = AssetOrdering(nil)) async throws
+        -> (rows: [AssetRow], total: Int) {
         let db = self.db.reader
         let total = try await db.integer("SELECT count(*) AS n FROM assets WHERE database_id = ?", databaseID)
-        let order = "ORDER BY \(dialect.insertionOrder)"
+        let order = "ORDER BY \(ordering.sql(insertionOrder: dialect.insertionOrder))"
         let rows =
             if let page {
                 try await db.rows(

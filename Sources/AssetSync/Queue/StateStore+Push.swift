@@ -23,15 +23,17 @@ extension StateStore {
         if var active = try PushJob.filter(Column("path") == file.path)
             .filter(PushState.active.contains(Column("state"))).fetchOne(db) {
             if active.md5 == digest.md5 && active.size == digest.size {
-                if active.mtimeNs != file.mtimeNs || active.inode != file.inode {
+                if active.mtimeNs != file.mtimeNs || active.inode != file.inode || active.ctimeNs != file.ctimeNs {
                     active.mtimeNs = file.mtimeNs
                     active.inode = file.inode
+                    active.ctimeNs = file.ctimeNs
                     active.updatedAt = now
                     try active.update(db)
                 }
                 return
             }
             active.inode = file.inode
+            active.ctimeNs = file.ctimeNs
             try restart(&active, size: digest.size, mtimeNs: file.mtimeNs, digest: digest,
                         reason: "the file changed before its upload finished", db: db)
             return
@@ -46,13 +48,14 @@ extension StateStore {
             revived.error = nil
             revived.mtimeNs = file.mtimeNs
             revived.inode = file.inode
+            revived.ctimeNs = file.ctimeNs
             revived.updatedAt = now
             try revived.insert(db)
             return
         }
         var job = PushJob(id: nil, path: file.path, size: digest.size, mtimeNs: file.mtimeNs, md5: digest.md5,
-                          sha256: digest.sha256, state: .queued, inode: file.inode, recreations: 0, createdAt: now,
-                          updatedAt: now)
+                          sha256: digest.sha256, state: .queued, inode: file.inode, ctimeNs: file.ctimeNs, recreations: 0,
+                          createdAt: now, updatedAt: now)
         try job.insert(db)
     }
 
@@ -99,7 +102,7 @@ extension StateStore {
             try copy.updateRow(db)
             try ManifestEntry(path: copy.path, size: copy.size, mtimeNs: copy.mtimeNs, md5: copy.md5, sha256: copy.sha256,
                               assetId: copy.assetId ?? "", etag: copy.etag, syncedAt: copy.updatedAt,
-                              inode: copy.inode, origin: .push).save(db)
+                              inode: copy.inode, ctimeNs: copy.ctimeNs, origin: .push).save(db)
         }
     }
 

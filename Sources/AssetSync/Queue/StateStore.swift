@@ -173,6 +173,7 @@ public final class StateStore: Sendable {
             }
             try db.create(index: "withdrawals_by_path", on: "withdrawals", columns: ["path"])
         }
+        registerChecksumCacheMigration(&migrator)
         return migrator
     }
 
