@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "PixieBrix", targets: ["PixieBrix"]),
         .library(name: "AssetSync", targets: ["AssetSync"]),
         .library(name: "AssetServer", targets: ["AssetServer"]),
+        .library(name: "WireFormat", targets: ["WireFormat"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -29,12 +30,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
             name: "CCurl",
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "WireFormat",
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "Transfer",
@@ -48,6 +55,7 @@ let package = Package(
             name: "PixieBrix",
             dependencies: [
                 "Transfer",
+                "WireFormat",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -56,6 +64,7 @@ let package = Package(
             name: "AssetSync",
             dependencies: [
                 "PixieBrix",
+                "WireFormat",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,8 +75,10 @@ let package = Package(
         .target(
             name: "AssetServer",
             dependencies: [
+                "WireFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -90,6 +101,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -135,12 +147,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "WireFormatTests",
+            dependencies: ["WireFormat"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "LayeringTests",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "PixieBrixTests",
-            dependencies: ["PixieBrix", "Transfer"],
+            dependencies: ["PixieBrix", "Transfer", "WireFormat"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -148,6 +165,7 @@ let package = Package(
             dependencies: [
                 "AssetServer",
                 "TestSupport",
+                "WireFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -186,6 +204,7 @@ let package = Package(
             name: "AssetsCLITests",
             dependencies: [
                 "AssetsCLI",
+                "Transfer",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 "AssetServer",
                 "AssetSync",
@@ -199,6 +218,7 @@ let package = Package(
             name: "RecordsTests",
             dependencies: [
                 "PixieBrix",
+                "WireFormat",
                 "AssetsCLI",
                 "AssetSync",
                 "AssetServer",

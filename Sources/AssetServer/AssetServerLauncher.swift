@@ -22,7 +22,7 @@ public func withAssetServer<R: Sendable>(
     logger: Logger = Logger(label: "assets.server", factory: { _ in SwiftLogNoOpLogHandler() }),
     _ body: (RunningAssetServer) async throws -> R
 ) async throws -> R {
-    let (application, started, state) = try AssetServerLauncher.makeApplication(configuration, logger: logger)
+    let (application, started, state) = try await AssetServerLauncher.makeApplication(configuration, logger: logger)
     let group = ServiceGroup(services: [application], gracefulShutdownSignals: [], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask {
@@ -31,7 +31,13 @@ public func withAssetServer<R: Sendable>(
         }
         var ports = started.stream.makeAsyncIterator()
         guard let port = await ports.next() else {
-            try await tasks.waitForAll()
+            do {
+                try await tasks.waitForAll()
+            } catch {
+                await state.store.db.close()
+                throw error
+            }
+            await state.store.db.close()
             throw AssetServerError(description: "the server stopped before it listened")
         }
         let running = AssetServerLauncher.running(configuration, port: port, state: state)
@@ -40,11 +46,13 @@ public func withAssetServer<R: Sendable>(
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             await state.exports.waitForAll()
+            await state.store.db.close()
             return result
         } catch {
             await group.triggerGracefulShutdown()
             try? await tasks.waitForAll()
             await state.exports.waitForAll()
+            await state.store.db.close()
             throw error
         }
     }
@@ -63,7 +71,7 @@ public enum AssetServerLauncher {
         _ configuration: AssetServerConfiguration, logger: Logger,
         onStart: @Sendable (RunningAssetServer) -> Void
     ) async throws {
-        let (application, started, state) = try makeApplication(configuration, logger: logger)
+        let (application, started, state) = try await makeApplication(configuration, logger: logger)
         let group = ServiceGroup(
             services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -77,12 +85,18 @@ public enum AssetServerLauncher {
             try await tasks.waitForAll()
         }
         await state.exports.waitForAll()
+        await state.store.db.close()
     }
 
-    static func makeApplication(_ configuration: AssetServerConfiguration, logger: Logger) throws -> (
+    static func makeApplication(_ configuration: AssetServerConfiguration, logger: Logger) async throws -> (
         some Service, (stream: AsyncStream<Int>, continuation: AsyncStream<Int>.Continuation), ServerState
     ) {
-        let state = try ServerState(configuration: configuration, logger: logger)
+        let state = try await ServerState(configuration: configuration, logger: logger)
+        var services: [any Service] = [NightlyArchiving(state: state)]
+        if state.isShared {
+            services.append(ExportJobSweeper(state: state, interval: configuration.exportSweepInterval))
+            services.append(ClockFollower(state: state))
+        }
         let started = AsyncStream<Int>.makeStream()
         let application = Application(
             responder: ServerResponder(state: state),
@@ -93,7 +107,7 @@ public enum AssetServerLauncher {
                         ConnectionLimitHandler(counter: state.connections), ExpectContinueHandler(),
                     ], idleTimeout: .minutes(2))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-            services: [NightlyArchiving(state: state)],
+            services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? configuration.port
                 state.listening(host: configuration.host, port: port)

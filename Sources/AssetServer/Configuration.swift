@@ -20,6 +20,16 @@ public struct AssetServerConfiguration: Sendable {
     public var publicURL: String?
     /// Where asset bytes, exports and archives live: files under `dataDirectory` (default) or an S3 bucket.
     public var blobs: BlobsConfiguration = .file
+    /// Where metadata lives: SQLite in `dataDirectory` (one process), or PostgreSQL shared by replicas that
+    /// also share `dataDirectory` (blobs, temporary files).
+    public var metadata: MetadataLocation = .sqlite
+    /// How long an export job stays with the replica running it without a renewal (renewed every third of it);
+    /// past that another replica takes it over (PostgreSQL only).
+    public var exportLease: Duration = .seconds(30)
+    /// How often a replica looks for export jobs to take over (PostgreSQL only).
+    public var exportSweepInterval: Duration = .seconds(1)
+    /// A pause after each batch of records an export writes: for tests that need a job still running.
+    public var exportBatchPause: Duration = .zero
 
     public struct Limits: Sendable {
         /// Largest JSON body of an API request.

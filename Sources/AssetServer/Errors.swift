@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 /// An API failure answered as Django REST Framework does: `{"detail": "..."}` or `{"field": ["..."]}`.
 struct APIError: Error {

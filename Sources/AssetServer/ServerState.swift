@@ -1,3 +1,4 @@
+import WireFormat
 import Crypto
 import Foundation
 import Logging
@@ -16,15 +17,34 @@ final class ServerState: Sendable {
     let exports: ExportRunner
     let logger: Logger
     let connections: ConnectionCounter
+    let leases: ExportLeases
+    /// Pause after each batch of an export (tests: a job slow enough to kill its replica mid-way).
+    let exportBatchPause: Duration
+    /// Whether other replicas share the metadata (PostgreSQL): the clock offset is read from it, jobs are swept.
+    let isShared: Bool
     private let links: LinkBase
 
-    init(configuration: AssetServerConfiguration, logger: Logger) throws {
+    init(configuration: AssetServerConfiguration, logger: Logger) async throws {
         let spec = try FaultSpec(parsing: configuration.faults ?? "")
-        store = try Store(dataDirectory: configuration.dataDirectory)
-        organizationID = try store.setting("organization_id") { Identifier.make() }
-        let savedToken = try store.setting("token") { Identifier.randomHex(bytes: 20) }
-        mainToken = configuration.token ?? savedToken
-        signer = Signer(secretHex: try store.setting("storage_secret") { Identifier.randomHex(bytes: 32) })
+        isShared = configuration.metadata != .sqlite
+        store = try await Store.open(
+            dataDirectory: configuration.dataDirectory, metadata: configuration.metadata,
+            clearTemporaryFiles: !isShared, logger: logger)
+        do {
+            // In the metadata, so that replicas share the organization, the token and the signing secret.
+            organizationID = try await store.setting("organization_id") { Identifier.make() }
+            let savedToken = try await store.setting("token") { Identifier.randomHex(bytes: 20) }
+            mainToken = configuration.token ?? savedToken
+            signer = Signer(secretHex: try await store.setting("storage_secret") { Identifier.randomHex(bytes: 32) })
+            if isShared {
+                // Another replica may be running any unfinished job: those whose lease runs out are swept.
+            } else {
+                try await store.failInterruptedExports()
+            }
+        } catch {
+            await store.db.close()
+            throw error
+        }
         faults = FaultInjector(spec: spec)
         limits = configuration.limits
         self.logger = logger
@@ -35,7 +55,40 @@ final class ServerState: Sendable {
         case .file: blobs = FileBlobStore(store: store, signer: signer, links: links)
         case .s3(let location): blobs = S3BlobStore(location: location)
         }
-        try store.failInterruptedExports()
+        leases = ExportLeases(duration: configuration.exportLease)
+        exportBatchPause = configuration.exportBatchPause
+        await refreshClock()
+    }
+
+    /// With shared metadata, takes the clock offset another replica may have moved (``ClockFollower`` calls it
+    /// every 200 ms; `POST /_admin/clock` reads and writes the database itself).
+    func refreshClock() async {
+        guard isShared else { return }
+        do {
+            let text = try await store.setting("clock_offset") ?? "0"
+            guard let offset = Micros(text) else { throw SQLRowError(column: "meta.clock_offset", problem: text) }
+            clock.setOffset(offset)
+        } catch {
+            logger.error("clock offset unreadable", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Moves the clock by `seconds` (for every replica, with shared metadata); false when the step is refused.
+    func advanceClock(seconds: Double) async throws -> Bool {
+        guard isShared else { return clock.advance(seconds: seconds) }
+        let next = try await store.db.transaction { db -> Micros? in
+            try await db.execute("INSERT INTO meta (key, value) VALUES ('clock_offset', '0') ON CONFLICT (key) DO NOTHING")
+            let row = try await db.row("SELECT value FROM meta WHERE key = 'clock_offset' \(db.dialect.forUpdate)")
+            guard let text = try row?.string("value"), let current = Micros(text) else {
+                throw SQLRowError(column: "meta.clock_offset", problem: "unreadable")
+            }
+            guard let next = ServerClock.offset(current, advancedBy: seconds) else { return nil }
+            try await db.execute("UPDATE meta SET value = ? WHERE key = 'clock_offset'", String(next))
+            return next
+        }
+        guard let next else { return false }
+        clock.setOffset(next)
+        return true
     }
 
     /// `scheme://host:port` that links start with: `--public-url`, or the address the server listens on.
@@ -81,7 +134,7 @@ enum Principal: Sendable {
 
 extension ServerState {
     /// Checks `Authorization: Token <token>`; the main token by constant-time comparison, others by digest.
-    func authenticate(_ header: String?) throws(APIError) -> Principal {
+    func authenticate(_ header: String?) async throws(APIError) -> Principal {
         guard let header, !header.isEmpty else {
             throw APIError.unauthenticated("Authentication credentials were not provided.")
         }
@@ -98,7 +151,7 @@ extension ServerState {
         }
         let presented = String(parts[1])
         if Self.constantTimeEqual(presented, mainToken) { return .main }
-        guard let id = try? store.tokenID(digest: Self.digest(presented)) else {
+        guard let id = try? await store.tokenID(digest: Self.digest(presented)) else {
             throw APIError.unauthenticated("Invalid token.")
         }
         return .token(id: id)

@@ -35,7 +35,7 @@ import Glibc
 #endif
 
 extension AssetsCommand {
-    /// Parses and runs, with DESIGN.md's exit codes: a usage error exits 2 (not ArgumentParser's 64).
+    /// Parses and runs, with docs/architecture.md's exit codes: a usage error exits 2 (not ArgumentParser's 64).
     public static func runMain(_ arguments: [String]? = nil) async {
         do {
             var command = try parseAsRoot(arguments)

@@ -10,8 +10,10 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run a local, persistent server that speaks the PixieBrix Database API.",
         discussion: """
             Metadata lives in SQLite under --data, blobs in files there too or in an S3 bucket (--blobs); the token \
-            is generated and saved in --data on first start unless --token is given. Stops cleanly on SIGINT or \
-            SIGTERM.
+            is generated and saved in --data on first start unless --token is given. With --metadata \
+            postgresql://user@host:port/database, metadata (token and signing secret included) lives in PostgreSQL \
+            instead, and several replicas started with the same URL, the same --data folder and the same --blobs \
+            serve the same data. Stops cleanly on SIGINT or SIGTERM.
             """
     )
 
@@ -31,6 +33,20 @@ struct ServeCommand: AsyncParsableCommand {
         "The base URL links in answers start with, when clients reach the server by another address (a proxy); "
             + "default: the listening address. Never taken from a request's Host header.", valueName: "url"))
     var publicURL: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Where metadata lives: sqlite (server.sqlite in --data) or postgresql://user@host:port/database"
+            + "[?schema=NAME&sslmode=require]; a password may come from PGPASSWORD.", valueName: "url"))
+    var metadata = "sqlite"
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds an export job stays with its replica without renewal before another takes it over.",
+        visibility: .hidden))
+    var exportLease: Double = 30
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Milliseconds to pause after each batch an export writes (tests: a job still running).", visibility: .hidden))
+    var exportBatchPauseMs = 0
 
     @Option(name: .long, help: "Fault injection, e.g. rate429=0.05,rate500=0.02,reset=0.01,latency=20ms,seed=7.")
     var faults: String?
@@ -55,6 +71,17 @@ struct ServeCommand: AsyncParsableCommand {
                 url.host?.isEmpty == false, url.query == nil
             else { throw ValidationError("--public-url must be an http(s)://host[:port][/path] URL.") }
         }
+        do {
+            _ = try MetadataLocation(parsing: metadata)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard exportLease.isFinite, (0.3...86_400).contains(exportLease) else {
+            throw ValidationError("--export-lease must be between 0.3 and 86400 seconds.")
+        }
+        guard (0...600_000).contains(exportBatchPauseMs) else {
+            throw ValidationError("--export-batch-pause-ms must be between 0 and 600000.")
+        }
         if let token, token.isEmpty || token.contains(where: \.isWhitespace) {
             throw ValidationError("--token must be non-empty and without spaces.")
         }
@@ -66,7 +93,12 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = AssetServerConfiguration(
             dataDirectory: directory, host: host, port: port, token: token, faults: faults)
         configuration.publicURL = publicURL
-        configuration.blobs = try blobsConfiguration()
+        let blobStore = try blobsConfiguration()
+        configuration.blobs = blobStore
+        let location = try MetadataLocation(parsing: metadata)
+        configuration.metadata = location
+        configuration.exportLease = .milliseconds(Int64((exportLease * 1000).rounded()))
+        configuration.exportBatchPause = .milliseconds(exportBatchPauseMs)
         var logger = Logger(label: "assets.serve", factory: { TerminalSafeLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
         do {
@@ -76,6 +108,8 @@ struct ServeCommand: AsyncParsableCommand {
                     token: \(server.token)
                     organization: \(server.organizationID)
                     data: \(directory)
+                    metadata: \(location.redacted)
+                    blobs: \(blobStore)
 
                     """
                 FileHandle.standardOutput.write(Data(banner.utf8))

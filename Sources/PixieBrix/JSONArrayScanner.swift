@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 /// Splits a JSON array into its top-level elements without building values, for streaming pages of records
 /// through unchanged (their fields keep their order, numbers their exact text).

@@ -1,5 +1,5 @@
 import Foundation
-import Transfer
+import WireFormat
 
 /// A PixieBrix database.
 public struct Database: Codable, Sendable, Equatable {
@@ -68,31 +68,18 @@ public struct AssetUpload: Sendable, Equatable {
     public var post: PresignedPost
 }
 
-/// Decoding and encoding of the API's timestamps: ISO 8601 in UTC, with or without a fraction.
-public enum Timestamp {
-    public static func parse(_ text: String) -> Date? {
-        if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
-        return try? Date.ISO8601FormatStyle().parse(text)
-    }
-
-    public static func format(_ date: Date) -> String {
-        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
-    }
-
-    static let decoding = JSONDecoder.DateDecodingStrategy.custom { decoder in
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let date = parse(text) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 timestamp: \(text)")
-        }
-        return date
-    }
-}
-
 extension JSONDecoder {
+    /// Decodes the API's JSON, its timestamps through ``Timestamp``.
     static let api: JSONDecoder = {
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = Timestamp.decoding
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let container = try decoder.singleValueContainer()
+            let text = try container.decode(String.self)
+            guard let date = Timestamp.parse(text) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "not an ISO 8601 timestamp: \(text)")
+            }
+            return date
+        }
         return decoder
     }()
 }

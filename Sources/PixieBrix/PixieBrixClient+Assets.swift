@@ -1,5 +1,6 @@
 import Foundation
 import Transfer
+import WireFormat
 
 extension PixieBrixClient {
     /// Every asset of a database, uploaded or not, page by page.
@@ -19,7 +20,7 @@ extension PixieBrixClient {
     ///
     /// Retried on throttling and unavailability (answers given before any save); a `500` or a broken
     /// connection is left to the caller, whose repeat may leave an orphan (an asset never marked
-    /// uploaded), which API.md accepts.
+    /// uploaded), which docs/api-contract.md accepts.
     public func createAsset(database: String, filename: String) async throws -> AssetUpload {
         struct Body: Encodable { var filename: String }
         let what = "creating an asset for \(filename)"

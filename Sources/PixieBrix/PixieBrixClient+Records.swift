@@ -1,5 +1,6 @@
 import Foundation
 import Transfer
+import WireFormat
 
 extension PixieBrixClient {
     /// The records endpoint's cap on records per request.
@@ -35,7 +36,7 @@ extension PixieBrixClient {
     @discardableResult
     public func putRecord(database: String, id: String, data: JSONValue) async throws -> JSONValue {
         let what = "writing record \(id)"
-        let body = JSONValue.object([("id", .string(id)), ("data", data), ("merge_strategy", .string("replace"))])
+        let body = JSONValue.object(["id": .string(id), "data": data, "merge_strategy": .string("replace")])
         let response = try await send(.post, url("/api/databases/\(database)/records/"), json: Data(body.jsonText.utf8),
                                       retry: .default, doing: what)
         do {

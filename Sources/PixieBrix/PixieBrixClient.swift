@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import Transfer
 
-/// A typed client of the PixieBrix Database API (API.md), over a ``TransferEngine``.
+/// A typed client of the PixieBrix Database API (docs/api-contract.md), over a ``TransferEngine``.
 ///
 /// The token goes only to the API's own scheme, host and port; storage URLs (presigned uploads,
 /// download redirects) never see it.

@@ -1,5 +1,6 @@
 import Foundation
 import Transfer
+import WireFormat
 
 /// A failed API call, with what the user needs to act on it.
 public struct PixieBrixError: Error, Sendable, CustomStringConvertible {
@@ -22,7 +23,7 @@ public struct PixieBrixError: Error, Sendable, CustomStringConvertible {
         case unexpectedStatus
         /// The server could not be reached (DNS, connect, TLS, timeouts, resets).
         case unreachable
-        /// The server answered with a body that is not what API.md describes.
+        /// The server answered with a body that is not what docs/api-contract.md describes.
         case malformedResponse
         /// A plain-http URL to a host that is not loopback, without `allowInsecure`.
         case insecureURL

@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 /// Which records a listing selects: every filter of the records endpoint, all optional and combinable.
 ///

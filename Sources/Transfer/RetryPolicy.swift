@@ -23,7 +23,7 @@ public struct RetryPolicy: Sendable, Equatable {
         self.retryTransportErrors = retryTransportErrors
     }
 
-    /// `429`, `502`, `503`, `504`: the statuses API.md calls transient.
+    /// `429`, `502`, `503`, `504`: the statuses docs/api-contract.md calls transient.
     public static let transientStatuses: Set<Int> = [429, 502, 503, 504]
 
     /// No retry: for requests that must not be repeated blindly (a create).

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+import WireFormat
 
 @testable import AssetServer
 

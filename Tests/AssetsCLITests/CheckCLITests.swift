@@ -122,7 +122,9 @@ struct CheckCLITests {
         }
     }
 
-    @Test("--download catches a stored object whose bytes differ from its ETag; the ETag check cannot")
+    @Test(
+        "--download catches a stored object whose bytes differ from its ETag; the ETag check cannot",
+        .disabled(if: TestS3.isDefaultBlobStore, "corrupts the emulated storage under --data; S3 blobs are moto's"))
     func downloadCatchesCorruption() async throws {
         try await withFixture { fixture in
             let folder = try fixture.scratch.folder("photos")

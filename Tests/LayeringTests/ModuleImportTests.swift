@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The module arrows (docs/architecture.md): CCurl ← Transfer ← PixieBrix ← AssetSync ← AssetsCLI, and
-/// AssetServer beside them. SwiftPM lets a target import any module built before it, so a forbidden
+/// AssetServer beside them; WireFormat is a leaf both sides import. SwiftPM lets a target import any module built before it, so a forbidden
 /// import compiles; these tests are what refuses it.
 @Suite struct ModuleImportTests {
     static let sources = URL(fileURLWithPath: #filePath)
@@ -59,5 +59,10 @@ import Testing
     @Test func theServerImportsNoClientModule() throws {
         #expect(try Self.violations(module: "AssetServer",
                                     forbidden: ["CCurl", "Transfer", "PixieBrix", "AssetSync", "AssetsCLI"]) == [])
+    }
+
+    @Test func wireFormatImportsNoProjectModule() throws {
+        #expect(try Self.violations(module: "WireFormat",
+                                    forbidden: ["CCurl", "Transfer", "PixieBrix", "AssetSync", "AssetsCLI", "AssetServer"]) == [])
     }
 }

@@ -3,6 +3,7 @@ import Testing
 import Transfer
 
 @testable import PixieBrix
+import WireFormat
 
 /// Loopback is an address, not a prefix; CSV cells cannot carry formulas (issue 10).
 @Suite("boundaries")

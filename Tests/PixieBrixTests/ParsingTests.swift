@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PixieBrix
+import WireFormat
 
 @Suite("wire parsing")
 struct ParsingTests {

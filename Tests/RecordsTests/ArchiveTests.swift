@@ -4,6 +4,7 @@ import PixieBrix
 import Synchronization
 import Testing
 import TestSupport
+import WireFormat
 
 @Suite("assets archives pull")
 struct ArchiveTests {

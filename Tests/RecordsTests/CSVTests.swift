@@ -3,6 +3,7 @@ import Foundation
 import PixieBrix
 import Testing
 import TestSupport
+import WireFormat
 
 @Suite("assets records --format csv")
 struct CSVTests {
@@ -12,7 +13,7 @@ struct CSVTests {
         record("c2", ["text": "she said \"hi\"", "note, with comma": "line one\nline two"], created: day(1)),
         record("c3", ["say \"what\"": "crlf\r\nend", "text": " leading and trailing "], created: day(2)),
         record("c4", ["text": "ünïcödé, 日本語", "n": .number("42"), "flag": .bool(true),
-                      "nested": .object([("k", .string("v, w"))])], created: day(3)),
+                      "nested": .object(["k": .string("v, w")])], created: day(3)),
         record("c5", ["text": "", "empty": .null], created: day(4)),
         record("c6,\"odd\"\nid", ["text": "\"\"", "note, with comma": "\r"], created: day(5)),
         record("c7", ["late field": "only here"], created: day(6)),

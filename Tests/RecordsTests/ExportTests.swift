@@ -8,6 +8,7 @@ import Synchronization
 import Testing
 import TestSupport
 import ZIPFoundation
+import WireFormat
 
 @Suite("assets export")
 struct ExportTests {

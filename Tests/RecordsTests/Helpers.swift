@@ -3,6 +3,7 @@ import PixieBrix
 import Testing
 import TestSupport
 import Transfer
+import WireFormat
 
 /// The server's admin routes (seeding with chosen timestamps, archiving, the clock, tokens).
 struct Admin {
@@ -27,7 +28,7 @@ struct Admin {
 
     /// Seeds records (see ``record(_:_:created:updated:)``) into a database.
     func seed(_ database: String, _ records: [JSONValue]) async throws {
-        let body = JSONValue.object([("database", .string(database)), ("records", .array(records))])
+        let body = JSONValue.object(["database": .string(database), "records": .array(records)])
         try await post("records", json: Data(body.jsonText.utf8))
     }
 
@@ -82,8 +83,8 @@ func day(_ offset: Int, _ time: String = "12:00:00", from start: String = "2024-
 
 /// A record for ``Admin/seed(_:_:)``: data members in the given order, chosen timestamps.
 func record(_ id: String, _ data: KeyValuePairs<String, JSONValue>, created: String, updated: String? = nil) -> JSONValue {
-    var members: [(key: String, value: JSONValue)] = [("id", .string(id)), ("data", .object(data.map { ($0.key, $0.value) })),
-                                                      ("created_at", .string(created))]
-    if let updated { members.append(("updated_at", .string(updated))) }
+    var members: [JSONValue.Member] = [.init(key: "id", value: .string(id)), .init(key: "data", value: .object(data)),
+                                       .init(key: "created_at", value: .string(created))]
+    if let updated { members.append(.init(key: "updated_at", value: .string(updated))) }
     return .object(members)
 }

@@ -2,6 +2,7 @@ import Foundation
 import PixieBrix
 import Testing
 import TestSupport
+import WireFormat
 
 @Suite("assets records: filters and pages")
 struct RecordsFilterTests {
@@ -39,8 +40,8 @@ struct RecordsFilterTests {
         try await withFixture { fixture in
             try await Admin(fixture: fixture).seed(fixture.database, Self.seeded)
             try await fixture.client.putRecord(database: fixture.database, id: "r6",
-                                               data: .object([("user email", .string("eve@pixiebrix.com")),
-                                                              ("team", .string("c"))]))
+                                               data: .object(["user email": .string("eve@pixiebrix.com"),
+                                                              "team": .string("c")]))
             for (index, testCase) in Self.cases.enumerated() {
                 let base = ["records", "--database", fixture.database] + testCase.arguments
                 let jsonl = fixture.scratch.path("case\(index).jsonl")

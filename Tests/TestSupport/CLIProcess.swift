@@ -36,9 +36,9 @@ public enum CLI {
     }
 
     /// Starts the binary; the caller waits or kills. `prefix` runs it through another program
-    /// (e.g. `setpriv` to drop root).
+    /// (e.g. `setpriv` to drop root); `input`, when given, is its stdin (otherwise stdin is empty).
     public static func start(_ arguments: [String], environment: [String: String] = [:],
-                             prefix: [String] = []) throws -> Running {
+                             prefix: [String] = [], input: Data? = nil) throws -> Running {
         try requireBinary()
         let process = Process()
         if let launcher = prefix.first {
@@ -57,14 +57,21 @@ public enum CLI {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let stdin = input.map { _ in Pipe() }
+        process.standardInput = stdin ?? FileHandle.nullDevice
         try process.run()
+        if let stdin, let input {
+            DispatchQueue.global().async {
+                try? stdin.fileHandleForWriting.write(contentsOf: input)
+                try? stdin.fileHandleForWriting.close()
+            }
+        }
         return Running(process: process, out: out, err: err)
     }
 
     public static func run(_ arguments: [String], environment: [String: String] = [:],
-                           prefix: [String] = []) async throws -> Outcome {
-        try await start(arguments, environment: environment, prefix: prefix).wait()
+                           prefix: [String] = [], input: Data? = nil) async throws -> Outcome {
+        try await start(arguments, environment: environment, prefix: prefix, input: input).wait()
     }
 
     /// Runs any program to its end and returns its exit status (output discarded).
@@ -91,14 +98,21 @@ public enum CLI {
             for (pipe, isOut) in [(out, true), (err, false)] {
                 readers.enter()
                 DispatchQueue.global().async { [self] in
-                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    output.withLock { if isOut { $0.out = data } else { $0.err = data } }
+                    // Chunk by chunk, so that `outputSoFar` sees a server's banner while it runs.
+                    while true {
+                        let data = pipe.fileHandleForReading.availableData
+                        if data.isEmpty { break }
+                        output.withLock { if isOut { $0.out.append(data) } else { $0.err.append(data) } }
+                    }
                     readers.leave()
                 }
             }
         }
 
         public var isRunning: Bool { process.isRunning }
+
+        /// Standard output received so far.
+        public func outputSoFar() -> String { output.withLock { String(decoding: $0.out, as: UTF8.self) } }
 
         public func kill(_ signal: Int32 = SIGKILL) {
             Glibc.kill(process.processIdentifier, signal)

@@ -40,6 +40,7 @@ public func withFixture<R: Sendable>(faults: String? = nil, serverLog: LogCaptur
     defer { scratch.remove() }
     var configuration = AssetServerConfiguration(dataDirectory: scratch.path("server"), port: 0)
     configuration.blobs = try await testBlobs(blobs)
+    configuration.metadata = try TestMetadata.location(forDataDirectory: configuration.dataDirectory)
     return try await withAssetServer(configuration, logger: serverLog?.logger ?? Logger(label: "assets.server", factory: { _ in SwiftLogNoOpLogHandler() })) { server in
         try await withTransferEngine { engine in
             let client = try PixieBrixClient(baseURL: server.url, token: APIToken(server.token)!, engine: engine)

@@ -5,8 +5,12 @@
 #   the download is compared with nginx serving the same file (sendfile) in the same run.
 # Medians of 3 runs. Writes bench-results/server.json. BENCH_QUICK=1 uses 64 MiB and short runs.
 #   bash scripts/bench.d/server.sh        (ASSETS_BIN=path skips the release build)
+# BENCH_METADATA=postgresql runs the server with its metadata on a temporary PostgreSQL cluster (default,
+# durable settings), or BENCH_METADATA=postgresql://... on that one; it writes bench-results/server-postgresql.json.
+# BENCH_API_ONLY=1 keeps to the requests/s rows.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/bench.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/postgres.sh"
 cd "$ROOT"
 
 ensure_packages wrk curl python3 nginx-light
@@ -24,11 +28,23 @@ NGINX_PID=""
 cleanup() {
     [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
     [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+    stop_test_postgres
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-"$BIN" serve --data "$WORK/data" --port 0 >"$WORK/banner" 2>"$WORK/server.log" &
+METADATA="${BENCH_METADATA:-sqlite}"
+OUTPUT=bench-results/server.json
+if [ "$METADATA" = postgresql ]; then
+    TEST_POSTGRES_OPTIONS=" " start_test_postgres
+    METADATA="$TEST_POSTGRES_URL"
+fi
+[ "$METADATA" = sqlite ] || OUTPUT=bench-results/server-postgresql.json
+log "metadata: ${METADATA%%\?*}"
+
+METADATA_ARGS=()
+[ "$METADATA" = sqlite ] || METADATA_ARGS=(--metadata "$METADATA")
+"$BIN" serve --data "$WORK/data" --port 0 "${METADATA_ARGS[@]}" >"$WORK/banner" 2>"$WORK/server.log" &
 SERVER_PID=$!
 for _ in $(seq 100); do grep -q '^organization:' "$WORK/banner" 2>/dev/null && break; sleep 0.1; done
 URL="$(sed -n 's/^assets serve: listening on //p' "$WORK/banner")"
@@ -121,6 +137,7 @@ WRK_METHOD=PATCH WRK_BODY='{"is_uploaded": true}' WRK_TYPE=application/json WRK_
 WRK_METHOD=GET WRK_TOKEN="$TOKEN" \
     measure_rps "GET ?meta=true" "$URL/api/databases/$DB/assets/$SMALL_ID/?meta=true"
 
+if [ "${BENCH_API_ONLY:-0}" != 1 ]; then
 log "${BIG_MIB} MiB upload and download (curl, median of $RUNS)"
 head -c "$((BIG_MIB << 20))" /dev/urandom >"$WORK/big.bin"
 BIG_BYTES=$((BIG_MIB << 20))
@@ -169,9 +186,10 @@ done
 record "upload ${BIG_MIB} MiB" "MB/s" "$(median "${up[@]}")" true
 record "download ${BIG_MIB} MiB" "MB/s" "$(median "${down[@]}")" true "$(median "${peer[@]}")" "nginx (sendfile)"
 record "server peak RSS" "MiB" "$PEAK_RSS" false
+fi
 
 mkdir -p bench-results
-python3 - "$RESULTS" bench-results/server.json <<'PY'
+python3 - "$RESULTS" "$OUTPUT" <<'PY'
 import json, sys
 rows = []
 for line in open(sys.argv[1]):
@@ -187,4 +205,4 @@ for r in rows:
     ratio = "%6.2f" % r["ratio"] if r["ratio"] is not None else "%6s" % "-"
     print("%-26s %10.1f  %-11s %s  %-17s %s" % (r["name"], r["ours"], r["unit"], peer, r["peer_name"] or "-", ratio))
 PY
-log "wrote bench-results/server.json"
+log "wrote $OUTPUT"

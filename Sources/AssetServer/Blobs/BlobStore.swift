@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 /// Where asset bytes, export files and record archives live: the emulated storage under `--data` (``FileBlobStore``)
 /// or an S3 bucket (``S3BlobStore``). Keys are the server's (`assets/<db>/<id>`, `exports/...`, `archives/...`).
@@ -16,8 +17,21 @@ protocol BlobStore: Sendable {
     func store(file path: String, key: String, size: Int64, md5: String, contentType: String, now: Micros)
         async throws
 
+    /// Stores the finished file at `path` under `key` inside the metadata transaction `db` (which the emulated
+    /// storage indexes its blobs in; S3 writes at once). Returns the cleanup to run once `db` has committed.
+    func store(
+        file path: String, key: String, size: Int64, md5: String, contentType: String, now: Micros,
+        within db: any SQLExecutor
+    ) async throws -> BlobCleanup
+
     /// The bytes under `key`, or nil when there is none.
     func contents(of key: String) async throws -> [UInt8]?
+}
+
+/// What a blob write inside a metadata transaction leaves to do after the commit: the emulated storage deletes the
+/// file the new blob replaced (before the commit, a rollback would leave the old row pointing at nothing).
+struct BlobCleanup: Sendable {
+    var afterCommit: @Sendable () -> Void = {}
 }
 
 /// Which blob store a server uses.
@@ -75,6 +89,16 @@ public enum BlobsConfiguration: Sendable, Equatable {
                 bucket: bucket, prefix: prefix, endpoint: endpointURL, region: region,
                 pathStyle: endpoint != nil || bucket.contains("."), accessKeyID: accessKey, secretAccessKey: secret,
                 sessionToken: token))
+    }
+}
+
+extension BlobsConfiguration: CustomStringConvertible {
+    /// `file`, or the bucket, prefix and endpoint; never the credentials.
+    public var description: String {
+        switch self {
+        case .file: "file"
+        case .s3(let location): location.description
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import WireFormat
 import NIOCore
 import NIOHTTP1
 
@@ -119,6 +120,15 @@ struct S3BlobStore: BlobStore {
             _ = try? await send("DELETE", key: key, query: [("uploadId", uploadID)])
             throw error
         }
+    }
+
+    /// S3 has no part in the metadata transaction: the object is written at once, nothing is left to clean up.
+    func store(
+        file path: String, key: String, size: Int64, md5: String, contentType: String, now: Micros,
+        within db: any SQLExecutor
+    ) async throws -> BlobCleanup {
+        try await store(file: path, key: key, size: size, md5: md5, contentType: contentType, now: now)
+        return BlobCleanup()
     }
 
     private func startMultipart(key: String, contentType: String) async throws -> String {

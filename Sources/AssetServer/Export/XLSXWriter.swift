@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 import ZIPFoundation
 
 /// A one-sheet workbook: the sheet XML is streamed to a temporary file, then zipped with the fixed parts by
@@ -29,7 +30,7 @@ final class XLSXWriter {
             case .number(let lexeme)?: xml += "<c r=\"\(reference)\"><v>\(lexeme)</v></c>"
             case .bool(let flag)?: xml += "<c r=\"\(reference)\" t=\"b\"><v>\(flag ? 1 : 0)</v></c>"
             case let other?:
-                let text = other.stringValue ?? other.serialized
+                let text = other.stringValue ?? other.jsonText
                 xml +=
                     "<c r=\"\(reference)\" t=\"inlineStr\"><is><t xml:space=\"preserve\">\(XML.escape(text))</t></is></c>"
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import WireFormat
 
 /// Reads a JSON object body as DRF's parser and a strict serializer check it: size, pace, media type, shape and
 /// unknown fields.
@@ -28,7 +29,7 @@ enum RequestBodyReader {
         }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(bytes)
+            value = try JSONValue(parsing: bytes)
         } catch {
             throw APIError.detail(.badRequest, "JSON parse error - \(error)")
         }

@@ -1,11 +1,12 @@
 import Hummingbird
+import WireFormat
 
 /// `/_admin/...`: for tests, demos and benchmarks; main token only, never faulted.
 extension ServerResponder {
     func admin(_ route: Route, request: Request) async -> Response {
         let contentType = "application/json"
         do {
-            guard case .main = try state.authenticate(request.headers[.authorization]) else { throw APIError.forbidden }
+            guard case .main = try await state.authenticate(request.headers[.authorization]) else { throw APIError.forbidden }
             guard request.method == .post else {
                 var error = APIError.detail(.methodNotAllowed, "Method \"\(request.method.rawValue)\" not allowed.")
                 error.headers[.pbAllow] = "POST"
@@ -30,7 +31,7 @@ extension ServerResponder {
         switch action {
         case .records:
             let body = try await RequestBodyReader.jsonObject(request, allowed: ["database", "records"], limit: limit, pace: BodyPace(state.limits))
-            let database = try adminDatabase(body["database"])
+            let database = try await adminDatabase(body["database"])
             guard case .array(let items)? = body["records"] else {
                 throw APIError.field("records", "Expected a list of records.")
             }
@@ -46,12 +47,12 @@ extension ServerResponder {
                         id: id, data: data, createdAt: try Self.timestamp(members["created_at"], "created_at"),
                         updatedAt: try Self.timestamp(members["updated_at"], "updated_at")))
             }
-            let count = try state.store.seedRecords(databaseID: database.id, records: records, now: now)
+            let count = try await state.store.seedRecords(databaseID: database.id, records: records, now: now)
             return (.created, .object(["records": .int(count)]))
         case .archive:
             let body = try await RequestBodyReader.jsonObject(
                 request, allowed: ["database", "before_date", "max_records"], limit: limit, pace: BodyPace(state.limits))
-            let database = try adminDatabase(body["database"])
+            let database = try await adminDatabase(body["database"])
             let selection: Archiver.Selection
             switch (body["before_date"], body["max_records"]) {
             case (let date?, nil):
@@ -83,7 +84,7 @@ extension ServerResponder {
             guard case .number(let text)? = body["advance"], let seconds = Double(text) else {
                 throw APIError.field("advance", "A number of seconds is required.")
             }
-            guard state.clock.advance(seconds: seconds) else {
+            guard try await state.advanceClock(seconds: seconds) else {
                 throw APIError.field(
                     "advance",
                     "Ensure the clock stays within \(Int(ServerClock.maxOffsetSeconds)) seconds (100 years) of the real time.")
@@ -101,25 +102,31 @@ extension ServerResponder {
         case .corrupt:
             let body = try await RequestBodyReader.jsonObject(
                 request, allowed: ["database", "asset"], limit: limit, pace: BodyPace(state.limits))
-            let database = try adminDatabase(body["database"])
-            guard let id = body["asset"]?.stringValue, let asset = try state.store.asset(id, databaseID: database.id) else {
+            let database = try await adminDatabase(body["database"])
+            guard let id = body["asset"]?.stringValue, let asset = try await state.store.asset(id, databaseID: database.id) else {
                 throw APIError.field("asset", "No asset with that id in this database.")
             }
-            guard let flipped = try state.store.corruptBlob(key: asset.key) else {
+            // S3 computes an object's ETag from the bytes it is given: only the emulated storage can serve bytes
+            // that differ from their ETag.
+            guard state.blobs is FileBlobStore else {
+                throw APIError.detail(
+                    .notImplemented, "/_admin/corrupt works on the emulated storage only (--blobs file), not on S3.")
+            }
+            guard let flipped = try await state.store.corruptBlob(key: asset.key) else {
                 throw APIError.field("asset", "Storage holds no object for this asset, or an empty one.")
             }
             return (.ok, .object(["asset": .string(asset.id), "offset": .int(flipped)]))
         case .tokens:
             _ = try await RequestBodyReader.jsonObject(request, allowed: [], limit: limit, pace: BodyPace(state.limits))
             let token = Identifier.randomHex(bytes: 20)
-            _ = try state.store.addToken(digest: ServerState.digest(token), now: now)
+            _ = try await state.store.addToken(digest: ServerState.digest(token), now: now)
             return (.created, .object(["token": .string(token)]))
         }
     }
 
-    private func adminDatabase(_ value: JSONValue?) throws -> DatabaseRow {
+    private func adminDatabase(_ value: JSONValue?) async throws -> DatabaseRow {
         guard let id = value?.stringValue else { throw APIError.field("database", "This field is required.") }
-        guard let row = try state.store.database(id) else { throw APIError.field("database", "No database \(id).") }
+        guard let row = try await state.store.database(id) else { throw APIError.field("database", "No database \(id).") }
         return row
     }
 

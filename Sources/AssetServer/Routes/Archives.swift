@@ -1,12 +1,13 @@
 import Hummingbird
+import WireFormat
 
 extension Call {
-    func listArchives(organization: String, database databaseID: String) throws -> Response {
+    func listArchives(organization: String, database databaseID: String) async throws -> Response {
         guard organization == state.organizationID else { throw APIError.notFound }
-        let database = try database(databaseID)
+        let database = try await database(databaseID)
         let window = try PageWindow.from(query, maxSize: 1000)
         let oldestFirst = query["ordering"] == "date"
-        let (rows, total) = try store.archives(databaseID: databaseID, oldestFirst: oldestFirst, page: window)
+        let (rows, total) = try await store.archives(databaseID: databaseID, oldestFirst: oldestFirst, page: window)
         let now = self.now
         let items = rows.map { archive in
             JSONValue.object([

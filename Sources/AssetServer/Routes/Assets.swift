@@ -1,17 +1,19 @@
 import Hummingbird
+import WireFormat
 
 extension Call {
-    func listAssets(_ databaseID: String) throws -> Response {
-        _ = try database(databaseID)
+    func listAssets(_ databaseID: String) async throws -> Response {
+        _ = try await database(databaseID)
         let window = negotiation.paginates ? try PageWindow.from(query, maxSize: 1000) : nil
-        let (rows, total) = try store.assets(databaseID: databaseID, page: window)
+        let ordering = AssetOrdering(query["ordering"])
+        let (rows, total) = try await store.assets(databaseID: databaseID, page: window, ordering: ordering)
         let items = rows.map { $0.json(baseURL: baseURL) }
         guard let window else { return jsonResponse(.ok, .array(items)) }
         return try pageResponse(items: items, window: window, total: total, hasNext: window.offset + rows.count < total)
     }
 
     func createAsset(_ databaseID: String) async throws -> Response {
-        _ = try database(databaseID)
+        _ = try await database(databaseID)
         let body = try await bodyObject(allowed: ["filename"])
         var errors: [JSONValue.Member] = []
         guard let filename = Validate.string(body["filename"], field: "filename", maxLength: 255, errors: &errors)
@@ -19,7 +21,7 @@ extension Call {
             throw APIError(status: .badRequest, body: .object(errors))
         }
         let now = self.now
-        let asset = try store.createAsset(databaseID: databaseID, filename: filename, now: now)
+        let asset = try await store.createAsset(databaseID: databaseID, filename: filename, now: now)
         let form = state.blobs.uploadForm(key: asset.key, now: now, maxSize: state.limits.maxUploadSize)
         return jsonResponse(
             .created,
@@ -31,9 +33,9 @@ extension Call {
     }
 
     /// `?meta=true` answers the asset; otherwise a `302` to a signed storage link once it is uploaded.
-    func getAsset(_ databaseID: String, _ assetID: String) throws -> Response {
-        _ = try database(databaseID)
-        guard let asset = try store.asset(assetID, databaseID: databaseID) else { throw APIError.notFound }
+    func getAsset(_ databaseID: String, _ assetID: String) async throws -> Response {
+        _ = try await database(databaseID)
+        guard let asset = try await store.asset(assetID, databaseID: databaseID) else { throw APIError.notFound }
         if query["meta"]?.lowercased() == "true" { return jsonResponse(.ok, asset.json(baseURL: baseURL)) }
         guard asset.isUploaded else { throw APIError.notFound }
         var headers: HTTPFields = [:]
@@ -42,8 +44,8 @@ extension Call {
     }
 
     func patchAsset(_ databaseID: String, _ assetID: String) async throws -> Response {
-        _ = try database(databaseID)
-        guard let asset = try store.asset(assetID, databaseID: databaseID) else { throw APIError.notFound }
+        _ = try await database(databaseID)
+        guard let asset = try await store.asset(assetID, databaseID: databaseID) else { throw APIError.notFound }
         let body = try await bodyObject(allowed: ["is_uploaded"])
         var isUploaded: Bool?
         if let value = body["is_uploaded"] {
@@ -62,7 +64,7 @@ extension Call {
                 throw APIError.field("is_uploaded", "The asset has not been uploaded to storage yet.")
             }
         }
-        let row = try store.markAsset(asset, isUploaded: isUploaded, now: now)
+        let row = try await store.markAsset(asset, isUploaded: isUploaded, now: now)
         return jsonResponse(.ok, row.json(baseURL: baseURL))
     }
 }

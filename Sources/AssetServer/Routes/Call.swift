@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import WireFormat
 
 /// One authenticated, negotiated API request on its way to a handler.
 struct Call: Sendable {
@@ -19,7 +20,7 @@ struct Call: Sendable {
         var headers = headers
         let mediaType = negotiation.format == .json ? negotiation.mediaType : "application/json"
         headers[.contentType] = "\(mediaType); version=\(negotiation.version)"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.serialized)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
     }
 
     func textResponse(_ status: HTTPResponse.Status, _ text: String, headers: HTTPFields = [:]) -> Response {
@@ -29,8 +30,8 @@ struct Call: Sendable {
     }
 
     /// The database in the path: `404` when unknown, `403` when the caller's token may not see it.
-    func database(_ id: String) throws -> DatabaseRow {
-        guard let row = try store.database(id) else { throw APIError.notFound }
+    func database(_ id: String) async throws -> DatabaseRow {
+        guard let row = try await store.database(id) else { throw APIError.notFound }
         guard principal.canAccess(owner: row.owner) else { throw APIError.forbidden }
         return row
     }

@@ -1,18 +1,19 @@
 import Foundation
 import Hummingbird
+import WireFormat
 
 extension Call {
-    func listDatabases(organization: String?) throws -> Response {
+    func listDatabases(organization: String?) async throws -> Response {
         if let organization, organization != state.organizationID { throw APIError.notFound }
         let window = negotiation.paginates ? try PageWindow.from(query, maxSize: 1000) : nil
-        let (rows, total) = try store.databases(visibleTo: principal.owner, page: window)
+        let (rows, total) = try await store.databases(visibleTo: principal.owner, page: window)
         let items = rows.map { $0.json(organizationID: state.organizationID) }
         guard let window else { return jsonResponse(.ok, .array(items)) }
         return try pageResponse(items: items, window: window, total: total, hasNext: window.offset + rows.count < total)
     }
 
-    func getDatabase(_ id: String) throws -> Response {
-        jsonResponse(.ok, try database(id).json(organizationID: state.organizationID))
+    func getDatabase(_ id: String) async throws -> Response {
+        jsonResponse(.ok, try await database(id).json(organizationID: state.organizationID))
     }
 
     func createDatabase() async throws -> Response {
@@ -28,7 +29,7 @@ extension Call {
             }
         }
         guard errors.isEmpty, let name else { throw APIError(status: .badRequest, body: .object(errors)) }
-        let row = try store.createDatabase(name: name, type: type, owner: principal.owner, now: now)
+        let row = try await store.createDatabase(name: name, type: type, owner: principal.owner, now: now)
         return jsonResponse(.created, row.json(organizationID: state.organizationID))
     }
 }
@@ -63,5 +64,5 @@ enum Validate {
 
 extension JSONValue {
     /// The value as DRF quotes it in messages: strings bare, anything else as JSON.
-    var plainText: String { stringValue ?? serialized }
+    var plainText: String { stringValue ?? jsonText }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 extension Call {
     func createExportJob() async throws -> Response {
@@ -15,7 +16,7 @@ extension Call {
                     errors.add("databases", "Must be a valid UUID.")
                     break
                 }
-                guard try store.database(id.lowercased()) != nil else {
+                guard try await store.database(id.lowercased()) != nil else {
                     errors.add("databases", "Invalid pk \"\(id)\" - object does not exist.")
                     break
                 }
@@ -59,17 +60,22 @@ extension Call {
             }
         }
         guard errors.isEmpty, let name else { throw APIError(status: .badRequest, body: .object(errors)) }
-        for id in databases { _ = try database(id) }
+        for id in databases { _ = try await database(id) }
         let id = Identifier.make()
-        try store.createExportJob(id: id, owner: principal.owner, name: name, now: now)
         let request = ExportRequest(name: name, databases: databases, mediaType: mediaType, filter: filter)
+        try await store.createExportJob(id: id, owner: principal.owner, name: name, request: request.stored, now: now)
+        // This replica runs the job unless another swept it up first; either way exactly one claims it.
         let state = self.state
-        state.exports.start(id) { await Exporter.run(jobID: id, request: request, state: state) }
+        if let claimed = try await store.claimExportJob(
+            id: id, runner: state.leases.runner, wallNow: ExportLeases.wallNow(), leaseUntil: state.leases.until())
+        {
+            state.exports.start(id) { await Exporter.run(claimed, state: state) }
+        }
         return jsonResponse(.created, .object(["id": .string(id), "status": .string("STARTED")]))
     }
 
-    func getExportJob(_ id: String) throws -> Response {
-        guard let job = try store.exportJob(id) else { throw APIError.notFound }
+    func getExportJob(_ id: String) async throws -> Response {
+        guard let job = try await store.exportJob(id) else { throw APIError.notFound }
         guard principal.canAccess(owner: job.owner) else { throw APIError.forbidden }
         let link = job.key.map { state.blobs.downloadURL(key: $0, now: now) }
         return jsonResponse(

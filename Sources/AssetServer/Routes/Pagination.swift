@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 /// Which slice of a list one version-2.0 page covers.
 struct PageWindow: Sendable {

@@ -1,21 +1,22 @@
 import Hummingbird
+import WireFormat
 
 extension Call {
-    func listRecords(_ databaseID: String) throws -> Response {
-        _ = try database(databaseID)
+    func listRecords(_ databaseID: String) async throws -> Response {
+        _ = try await database(databaseID)
         let filter = try recordFilter()
         let csv = negotiation.format == .csv
         guard negotiation.paginates else {
-            let rows = try store.records(databaseID: databaseID, filter: filter, limit: nil, offset: 0)
-            return csv ? textResponse(.ok, CSV.document(rows)) : jsonResponse(.ok, .array(rows.map(\.json)))
+            let rows = try await store.records(databaseID: databaseID, filter: filter, limit: nil, offset: 0)
+            return csv ? textResponse(.ok, RecordsCSV.document(rows)) : jsonResponse(.ok, .array(rows.map(\.json)))
         }
         let window = try PageWindow.from(query, maxSize: 10_000)
-        var rows = try store.records(databaseID: databaseID, filter: filter, limit: window.size + 1, offset: window.offset)
+        var rows = try await store.records(databaseID: databaseID, filter: filter, limit: window.size + 1, offset: window.offset)
         let hasNext = rows.count > window.size
         if hasNext { rows.removeLast() }
         return try pageResponse(
             items: csv ? [] : rows.map(\.json), window: window, total: nil, hasNext: hasNext, isEmpty: rows.isEmpty,
-            csv: csv ? { CSV.document(rows) } : nil)
+            csv: csv ? { RecordsCSV.document(rows) } : nil)
     }
 
     /// `start_date`/`end_date` (inclusive days of creation), `data__<field>=<value>`, `data__<field>__isnull=`.
@@ -45,7 +46,7 @@ extension Call {
     }
 
     func createRecord(_ databaseID: String) async throws -> Response {
-        _ = try database(databaseID)
+        _ = try await database(databaseID)
         let body = try await bodyObject(allowed: ["id", "data", "merge_strategy"])
         var errors: [JSONValue.Member] = []
         let id = Validate.string(body["id"], field: "id", maxLength: 255, errors: &errors)
@@ -60,7 +61,7 @@ extension Call {
             }
         }
         guard errors.isEmpty, let id, let data else { throw APIError(status: .badRequest, body: .object(errors)) }
-        let row = try store.upsertRecord(databaseID: databaseID, id: id, data: data, strategy: strategy, now: now)
+        let row = try await store.upsertRecord(databaseID: databaseID, id: id, data: data, strategy: strategy, now: now)
         return jsonResponse(.created, row.json)
     }
 }

@@ -1,4 +1,5 @@
 import Hummingbird
+import WireFormat
 
 /// Dispatches every request in the order DRF checks: unknown path `404`, `406`, `401`, throttling `429`, `405`,
 /// then the handler (permissions and body).
@@ -45,7 +46,7 @@ struct ServerResponder: HTTPResponder {
         let errorContentType = "application/json; version=\(negotiation.version)"
         let principal: Principal
         do {
-            principal = try state.authenticate(request.headers[.authorization])
+            principal = try await state.authenticate(request.headers[.authorization])
         } catch {
             return Self.errorResponse(error, contentType: errorContentType)
         }
@@ -75,7 +76,7 @@ struct ServerResponder: HTTPResponder {
             state.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
             response = Self.errorResponse(.serverError, contentType: errorContentType)
         }
-        // The change above is saved; the answer is what gets lost, as API.md warns.
+        // The change above is saved; the answer is what gets lost, as docs/api-contract.md warns.
         if case .serverError = fault.status { return Self.errorResponse(.serverError, contentType: errorContentType) }
         if fault.reset {
             await context.resetConnection()
@@ -99,7 +100,7 @@ struct ServerResponder: HTTPResponder {
         var headers = error.headers
         headers[.contentType] = contentType
         return Response(
-            status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.body.serialized)))
+            status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.body.jsonText)))
     }
 
     static func storageResponse(_ error: StorageError) -> Response {
@@ -124,19 +125,19 @@ extension APIError {
 extension Call {
     func handle(method: String) async throws -> Response {
         switch (route, method) {
-        case (.databases, "GET"): try listDatabases(organization: nil)
+        case (.databases, "GET"): try await listDatabases(organization: nil)
         case (.databases, "POST"): try await createDatabase()
-        case (.database(let id), _): try getDatabase(id)
-        case (.organizationDatabases(let organization), _): try listDatabases(organization: organization)
-        case (.assets(let db), "GET"): try listAssets(db)
+        case (.database(let id), _): try await getDatabase(id)
+        case (.organizationDatabases(let organization), _): try await listDatabases(organization: organization)
+        case (.assets(let db), "GET"): try await listAssets(db)
         case (.assets(let db), "POST"): try await createAsset(db)
-        case (.asset(let db, let id), "GET"): try getAsset(db, id)
+        case (.asset(let db, let id), "GET"): try await getAsset(db, id)
         case (.asset(let db, let id), "PATCH"): try await patchAsset(db, id)
-        case (.records(let db), "GET"): try listRecords(db)
+        case (.records(let db), "GET"): try await listRecords(db)
         case (.records(let db), "POST"): try await createRecord(db)
         case (.exportJobs, _): try await createExportJob()
-        case (.exportJob(let id), _): try getExportJob(id)
-        case (.recordArchives(let organization, let db), _): try listArchives(organization: organization, database: db)
+        case (.exportJob(let id), _): try await getExportJob(id)
+        case (.recordArchives(let organization, let db), _): try await listArchives(organization: organization, database: db)
         default: throw APIError.detail(.methodNotAllowed, "Method \"\(method)\" not allowed.")
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import WireFormat
 
 extension ServerResponder {
     /// Storage: no API token (a request carrying `Authorization` is refused), faults per upload/download class,
@@ -35,7 +36,7 @@ extension ServerResponder {
             switch route {
             case .storageObject(let key):
                 if case .serverError = fault.status { throw StorageError.internalError }
-                return try download(key: key, request: request, context: context, reset: fault.reset)
+                return try await download(key: key, request: request, context: context, reset: fault.reset)
             default:
                 return try await upload(request, context: context, fault: fault)
             }
@@ -51,7 +52,7 @@ extension ServerResponder {
     }
 
     /// `GET`/`HEAD /_storage/objects/<key>?X-Amz-...`: a signed, expiring link; `Range` gives `206` or `416`.
-    func download(key: String, request: Request, context: ServerContext, reset: Bool) throws -> Response {
+    func download(key: String, request: Request, context: ServerContext, reset: Bool) async throws -> Response {
         let query = Query(request.uri.query)
         guard let date = query["X-Amz-Date"], let expires = query["X-Amz-Expires"],
             let signature = query["X-Amz-Signature"],
@@ -73,7 +74,7 @@ extension ServerResponder {
             case let (expiry, overflow2) = signedAt.addingReportingOverflow(micros), !overflow1, !overflow2,
             state.clock.now < expiry
         else { throw StorageError.accessDenied("Request has expired") }
-        guard let object = try state.store.object(key) else { throw StorageError.noSuchKey }
+        guard let object = try await state.store.object(key) else { throw StorageError.noSuchKey }
 
         let etag = "\"\(object.md5)\""
         var headers: HTTPFields = [:]

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import WireFormat
 
 /// Signs and checks the emulated storage's presigned requests: SigV4 with the server's secret, as S3 signs them,
 /// for the bucket `local` in the region `local`.

@@ -68,7 +68,7 @@ extension ServerResponder {
                 message: "Your proposed upload is smaller than the minimum allowed size")
         }
         let md5 = try sink.finish()
-        try state.store.commitBlob(
+        try await state.store.commitBlob(
             temporaryPath: sink.path, key: allowed.key, size: sink.size, md5: md5, contentType: allowed.contentType,
             now: state.clock.now)
         if case .serverError = fault.status { throw StorageError.internalError }

@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 /// What a verified presigned POST allows.
 struct UploadPermit {
@@ -28,7 +29,7 @@ extension Signer {
         guard isValid(signature: signature, policy: policyText, credential: byName["x-amz-credential"] ?? "") else {
             throw .signatureMismatch
         }
-        guard let decoded = Data(base64Encoded: policyText), let policy = try? JSONValue.parse([UInt8](decoded)),
+        guard let decoded = Data(base64Encoded: policyText), let policy = try? JSONValue(parsing: [UInt8](decoded)),
             let expirationText = policy["expiration"]?.stringValue, let expiration = Timestamp.parseISO(expirationText),
             case .array(let conditions)? = policy["conditions"]
         else {
@@ -90,7 +91,7 @@ extension Signer {
     }
 
     private static func conditionFailed(_ condition: [String]) -> StorageError {
-        let text = JSONValue.array(condition.map { .string($0) }).serialized
+        let text = JSONValue.array(condition.map { .string($0) }).jsonText
         return .accessDenied("Invalid according to Policy: Policy Condition failed: \(text)")
     }
 }

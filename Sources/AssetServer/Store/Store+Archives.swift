@@ -1,4 +1,4 @@
-import GRDB
+import WireFormat
 
 struct ArchiveRow: Sendable {
     var id: String
@@ -8,30 +8,29 @@ struct ArchiveRow: Sendable {
     var createdAt: Micros
     var updatedAt: Micros
 
-    init(row: Row) {
-        id = row["id"]
-        databaseID = row["database_id"]
-        date = row["date"]
-        key = row["key"]
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
+    init(row: SQLRow) throws {
+        id = try row.string("id")
+        databaseID = try row.string("database_id")
+        date = try row.string("date")
+        key = try row.string("key")
+        createdAt = try row.int64("created_at")
+        updatedAt = try row.int64("updated_at")
     }
 }
 
 extension Store {
     /// Archives, newest date first unless `oldestFirst`.
-    func archives(databaseID: String, oldestFirst: Bool, page: PageWindow) throws -> (rows: [ArchiveRow], total: Int) {
-        try pool.read { db in
-            let total = try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM record_archives WHERE database_id = ?", arguments: [databaseID])!
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM record_archives WHERE database_id = ?
-                    ORDER BY date \(oldestFirst ? "ASC" : "DESC") \(page.sqlLimit)
-                    """,
-                arguments: [databaseID])
-            return (rows.map(ArchiveRow.init), total)
-        }
+    func archives(databaseID: String, oldestFirst: Bool, page: PageWindow) async throws -> (
+        rows: [ArchiveRow], total: Int
+    ) {
+        let db = self.db.reader
+        let total = try await db.integer("SELECT count(*) AS n FROM record_archives WHERE database_id = ?", databaseID)
+        let rows = try await db.rows(
+            """
+            SELECT * FROM record_archives WHERE database_id = ?
+            ORDER BY date \(oldestFirst ? "ASC" : "DESC") LIMIT ? OFFSET ?
+            """,
+            databaseID, page.size, page.offset)
+        return (try rows.map(ArchiveRow.init), Int(clamping: total))
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import WireFormat
 
 struct AssetRow: Sendable {
     var id: String
@@ -10,14 +10,14 @@ struct AssetRow: Sendable {
     var createdAt: Micros
     var updatedAt: Micros
 
-    init(row: Row) {
-        id = row["id"]
-        databaseID = row["database_id"]
-        filename = row["filename"]
-        key = row["key"]
-        isUploaded = row["is_uploaded"]
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
+    init(row: SQLRow) throws {
+        id = try row.string("id")
+        databaseID = try row.string("database_id")
+        filename = try row.string("filename")
+        key = try row.string("key")
+        isUploaded = try row.bool("is_uploaded")
+        createdAt = try row.int64("created_at")
+        updatedAt = try row.int64("updated_at")
     }
 
     func json(baseURL: String) -> JSONValue {
@@ -41,13 +41,13 @@ struct StoredObject: Sendable {
     var contentType: String
     var createdAt: Micros
 
-    init(row: Row) {
-        key = row["key"]
-        file = row["file"]
-        size = row["size"]
-        md5 = row["md5"]
-        contentType = row["content_type"]
-        createdAt = row["created_at"]
+    init(row: SQLRow) throws {
+        key = try row.string("key")
+        file = try row.string("file")
+        size = try row.int64("size")
+        md5 = try row.string("md5")
+        contentType = try row.string("content_type")
+        createdAt = try row.int64("created_at")
     }
 
     init(key: String, file: String, size: Int64, md5: String, contentType: String, createdAt: Micros) {
@@ -57,70 +57,74 @@ struct StoredObject: Sendable {
 }
 
 extension Store {
-    func createAsset(databaseID: String, filename: String, now: Micros) throws -> AssetRow {
+    func createAsset(databaseID: String, filename: String, now: Micros) async throws -> AssetRow {
         let id = Identifier.make()
         let key = "assets/\(databaseID)/\(id)"
-        return try pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO assets (id, database_id, filename, key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [id, databaseID, filename, key, now, now])
-            try touchDatabase(db, id: databaseID, now: now)
-            return AssetRow(row: try Row.fetchOne(db, sql: "SELECT * FROM assets WHERE id = ?", arguments: [id])!)
+        return try await db.transaction { db in
+            try await db.execute(
+                "INSERT INTO assets (id, database_id, filename, key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                id, databaseID, filename, key, now, now)
+            try await Store.touchDatabase(db, id: databaseID, now: now)
+            return try AssetRow(row: try await Store.required(db.row("SELECT * FROM assets WHERE id = ?", id)))
         }
     }
 
-    func asset(_ id: String, databaseID: String) throws -> AssetRow? {
-        try pool.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM assets WHERE id = ? AND database_id = ?", arguments: [id, databaseID]
-            ).map(AssetRow.init)
-        }
+    func asset(_ id: String, databaseID: String) async throws -> AssetRow? {
+        try await db.reader.row("SELECT * FROM assets WHERE id = ? AND database_id = ?", id, databaseID)
+            .map(AssetRow.init)
     }
 
-    func assets(databaseID: String, page: PageWindow?) throws -> (rows: [AssetRow], total: Int) {
-        try pool.read { db in
-            let total = try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM assets WHERE database_id = ?", arguments: [databaseID])!
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM assets WHERE database_id = ? ORDER BY rowid \(page?.sqlLimit ?? "")",
-                arguments: [databaseID])
-            return (rows.map(AssetRow.init), total)
-        }
+    func assets(databaseID: String, page: PageWindow?, ordering: AssetOrdering = AssetOrdering(nil)) async throws
+        -> (rows: [AssetRow], total: Int) {
+        let db = self.db.reader
+        let total = try await db.integer("SELECT count(*) AS n FROM assets WHERE database_id = ?", databaseID)
+        let order = "ORDER BY \(ordering.sql(insertionOrder: dialect.insertionOrder))"
+        let rows =
+            if let page {
+                try await db.rows(
+                    "SELECT * FROM assets WHERE database_id = ? \(order) LIMIT ? OFFSET ?", databaseID, page.size,
+                    page.offset)
+            } else {
+                try await db.rows("SELECT * FROM assets WHERE database_id = ? \(order)", databaseID)
+            }
+        return (try rows.map(AssetRow.init), Int(clamping: total))
     }
 
     /// Sets `is_uploaded`; the caller has checked that the blob store holds the asset's object.
-    func markAsset(_ asset: AssetRow, isUploaded: Bool?, now: Micros) throws -> AssetRow {
-        try pool.write { db in
+    func markAsset(_ asset: AssetRow, isUploaded: Bool?, now: Micros) async throws -> AssetRow {
+        try await db.transaction { db in
             if let isUploaded {
-                try db.execute(
-                    sql: "UPDATE assets SET is_uploaded = ?, updated_at = ? WHERE id = ?",
-                    arguments: [isUploaded, now, asset.id])
-                try touchDatabase(db, id: asset.databaseID, now: now)
+                try await db.execute(
+                    "UPDATE assets SET is_uploaded = ?, updated_at = ? WHERE id = ?", isUploaded, now, asset.id)
+                try await Store.touchDatabase(db, id: asset.databaseID, now: now)
             }
-            return AssetRow(row: try Row.fetchOne(db, sql: "SELECT * FROM assets WHERE id = ?", arguments: [asset.id])!)
+            return try AssetRow(row: try await Store.required(db.row("SELECT * FROM assets WHERE id = ?", asset.id)))
         }
+    }
+
+    /// A row the transaction just wrote or checked.
+    static func required(_ row: SQLRow?) throws -> SQLRow {
+        guard let row else { throw SQLRowError(column: "*", problem: "row vanished inside its transaction") }
+        return row
     }
 }
 
 // MARK: Objects
 
 extension Store {
-    func object(_ key: String) throws -> StoredObject? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM objects WHERE key = ?", arguments: [key]).map(StoredObject.init)
-        }
+    func object(_ key: String) async throws -> StoredObject? {
+        try await db.reader.row("SELECT * FROM objects WHERE key = ?", key).map(StoredObject.init)
     }
 
     /// Moves the finished temporary file under a fresh server-chosen name and records it under `key`,
     /// replacing (and deleting) any earlier blob of that key.
     func commitBlob(
         temporaryPath: String, key: String, size: Int64, md5: String, contentType: String, now: Micros
-    ) throws {
+    ) async throws {
         let name = try adoptTemporaryFile(temporaryPath)
-        let replaced = try pool.write { db in
-            try insertObject(db, key: key, file: name, size: size, md5: md5, contentType: contentType, now: now)
+        let replaced = try await db.transaction { db in
+            try await Store.insertObject(
+                db, key: key, file: name, size: size, md5: md5, contentType: contentType, now: now)
         }
         if let replaced { unlink(blobPath(replaced)) }
     }
@@ -135,17 +139,17 @@ extension Store {
     }
 
     /// Records blob `file` under `key`; returns the file it replaced, which the caller deletes after commit.
-    func insertObject(
-        _ db: GRDB.Database, key: String, file: String, size: Int64, md5: String, contentType: String, now: Micros
-    ) throws -> String? {
-        let old = try String.fetchOne(db, sql: "SELECT file FROM objects WHERE key = ?", arguments: [key])
-        try db.execute(
-            sql: """
-                INSERT INTO objects (key, file, size, md5, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (key) DO UPDATE SET file = excluded.file, size = excluded.size, md5 = excluded.md5,
-                    content_type = excluded.content_type, created_at = excluded.created_at
-                """,
-            arguments: [key, file, size, md5, contentType, now])
+    static func insertObject(
+        _ db: any SQLExecutor, key: String, file: String, size: Int64, md5: String, contentType: String, now: Micros
+    ) async throws -> String? {
+        let old = try await db.row("SELECT file FROM objects WHERE key = ? \(db.dialect.forUpdate)", key)?.string("file")
+        try await db.execute(
+            """
+            INSERT INTO objects (key, file, size, md5, content_type, created_at) VALUES (?, ?, ?, ?, ?, ?)
+            ON CONFLICT (key) DO UPDATE SET file = excluded.file, size = excluded.size, md5 = excluded.md5,
+                content_type = excluded.content_type, created_at = excluded.created_at
+            """,
+            key, file, size, md5, contentType, now)
         return old
     }
 }

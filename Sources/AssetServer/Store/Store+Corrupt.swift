@@ -5,11 +5,11 @@ extension Store {
     /// then serves bytes that differ from its own `ETag` (what a client's `--download` check must catch).
     ///
     /// - Returns: the offset changed, or nil when no object (or an empty one) is stored under `key`.
-    func corruptBlob(key: String) throws -> Int? {
-        guard let object = try object(key), object.size > 0 else { return nil }
-        let descriptor = open(blobPath(object.file), O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+    func corruptBlob(key: String) async throws -> Int? {
+        guard let object = try await object(key), object.size > 0 else { return nil }
+        let descriptor = Glibc.open(blobPath(object.file), O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-        defer { close(descriptor) }
+        defer { Glibc.close(descriptor) }
         let offset = off_t(object.size / 2)
         var byte: UInt8 = 0
         guard pread(descriptor, &byte, 1, offset) == 1 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }

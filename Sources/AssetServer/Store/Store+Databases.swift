@@ -1,4 +1,4 @@
-import GRDB
+import WireFormat
 
 struct DatabaseRow: Sendable {
     var id: String
@@ -9,14 +9,14 @@ struct DatabaseRow: Sendable {
     var lastWriteAt: Micros?
     var numRecords: Int
 
-    init(row: Row) {
-        id = row["id"]
-        name = row["name"]
-        type = row["type"]
-        owner = row["owner"]
-        createdAt = row["created_at"]
-        lastWriteAt = row["last_write_at"]
-        numRecords = row["num_records"]
+    init(row: SQLRow) throws {
+        id = try row.string("id")
+        name = try row.string("name")
+        type = try row.string("type")
+        owner = try row.optionalString("owner")
+        createdAt = try row.int64("created_at")
+        lastWriteAt = try row.optionalInt64("last_write_at")
+        numRecords = try row.int("num_records")
     }
 
     func json(organizationID: String) -> JSONValue {
@@ -33,55 +33,49 @@ struct DatabaseRow: Sendable {
 }
 
 extension Store {
-    func createDatabase(name: String, type: String, owner: String?, now: Micros) throws -> DatabaseRow {
+    func createDatabase(name: String, type: String, owner: String?, now: Micros) async throws -> DatabaseRow {
         let id = Identifier.make()
-        return try pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO databases (id, name, type, owner, created_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, name, type, owner, now])
-            return DatabaseRow(row: try Row.fetchOne(db, sql: "SELECT * FROM databases WHERE id = ?", arguments: [id])!)
+        return try await db.transaction { db in
+            try await db.execute(
+                "INSERT INTO databases (id, name, type, owner, created_at) VALUES (?, ?, ?, ?, ?)",
+                id, name, type, owner, now)
+            return try DatabaseRow(row: try await Store.required(db.row("SELECT * FROM databases WHERE id = ?", id)))
         }
     }
 
-    func database(_ id: String) throws -> DatabaseRow? {
-        try pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM databases WHERE id = ?", arguments: [id]).map(DatabaseRow.init)
-        }
+    func database(_ id: String) async throws -> DatabaseRow? {
+        try await db.reader.row("SELECT * FROM databases WHERE id = ?", id).map(DatabaseRow.init)
     }
 
     /// Databases visible to `owner` (every database when `owner` is nil), in creation order.
-    func databases(visibleTo owner: String?, page: PageWindow?) throws -> (rows: [DatabaseRow], total: Int) {
-        try pool.read { db in
-            let filter = owner == nil ? "" : "WHERE owner = ?"
-            let arguments: StatementArguments = owner.map { [$0] } ?? []
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM databases \(filter)", arguments: arguments)!
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT * FROM databases \(filter) ORDER BY rowid \(page?.sqlLimit ?? "")",
-                arguments: arguments)
-            return (rows.map(DatabaseRow.init), total)
+    func databases(visibleTo owner: String?, page: PageWindow?) async throws -> (rows: [DatabaseRow], total: Int) {
+        let db = self.db.reader
+        let filter = owner == nil ? "" : "WHERE owner = ?"
+        var arguments: [SQLValue] = owner.map { [.text($0)] } ?? []
+        let total = try await db.rows("SELECT count(*) AS n FROM databases \(filter)", arguments).first?.int64("n") ?? 0
+        var sql = "SELECT * FROM databases \(filter) ORDER BY \(dialect.insertionOrder)"
+        if let page {
+            sql += " LIMIT ? OFFSET ?"
+            arguments += [page.size.sqlValue, page.offset.sqlValue]
         }
+        return (try await db.rows(sql, arguments).map(DatabaseRow.init), Int(clamping: total))
     }
 
-    func touchDatabase(_ db: GRDB.Database, id: String, now: Micros) throws {
-        try db.execute(sql: "UPDATE databases SET last_write_at = ? WHERE id = ?", arguments: [now, id])
+    static func touchDatabase(_ db: any SQLExecutor, id: String, now: Micros) async throws {
+        try await db.execute("UPDATE databases SET last_write_at = ? WHERE id = ?", now, id)
     }
 }
 
 // MARK: Tokens
 
 extension Store {
-    func addToken(digest: String, now: Micros) throws -> String {
+    func addToken(digest: String, now: Micros) async throws -> String {
         let id = Identifier.make()
-        try pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO tokens (id, digest, created_at) VALUES (?, ?, ?)", arguments: [id, digest, now])
-        }
+        try await db.reader.execute("INSERT INTO tokens (id, digest, created_at) VALUES (?, ?, ?)", id, digest, now)
         return id
     }
 
-    func tokenID(digest: String) throws -> String? {
-        try pool.read { db in
-            try String.fetchOne(db, sql: "SELECT id FROM tokens WHERE digest = ?", arguments: [digest])
-        }
+    func tokenID(digest: String) async throws -> String? {
+        try await db.reader.row("SELECT id FROM tokens WHERE digest = ?", digest)?.string("id")
     }
 }

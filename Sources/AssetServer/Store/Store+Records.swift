@@ -1,4 +1,4 @@
-import GRDB
+import WireFormat
 
 struct RecordRow: Sendable {
     var id: String
@@ -6,14 +6,14 @@ struct RecordRow: Sendable {
     var createdAt: Micros
     var updatedAt: Micros
 
-    init(row: Row) {
-        id = row["id"]
-        data = row["data"]
-        createdAt = row["created_at"]
-        updatedAt = row["updated_at"]
+    init(row: SQLRow) throws {
+        id = try row.string("id")
+        data = try row.string("data")
+        createdAt = try row.int64("created_at")
+        updatedAt = try row.int64("updated_at")
     }
 
-    var dataValue: JSONValue { (try? JSONValue.parse(data)) ?? .object([]) }
+    var dataValue: JSONValue { (try? JSONValue(parsing: data)) ?? .object([]) }
 
     /// The API's shape: `{"id", "data", "created_at"}`.
     var json: JSONValue {
@@ -37,28 +37,24 @@ struct RecordFilter: Sendable {
     var equals: [(field: String, value: String)] = []
     var isNull: [(field: String, isNull: Bool)] = []
 
-    func sql(databaseID: String) -> (String, StatementArguments) {
+    func sql(databaseID: String, dialect: SQLDialect) -> (String, [SQLValue]) {
         var clauses = ["database_id = ?"]
-        var arguments: StatementArguments = [databaseID]
+        var arguments: [SQLValue] = [.text(databaseID)]
         if let createdFrom {
             clauses.append("created_at >= ?")
-            arguments += [createdFrom]
+            arguments.append(.int(createdFrom))
         }
         if let createdThrough {
             clauses.append("created_at <= ?")
-            arguments += [createdThrough]
+            arguments.append(.int(createdThrough))
         }
         for (field, value) in equals {
-            clauses.append(
-                "EXISTS (SELECT 1 FROM json_each(records.data) AS f WHERE f.key = ? AND f.type = 'text' AND f.value = ?)"
-            )
-            arguments += [field, value]
+            clauses.append(dialect.jsonFieldEqualsText)
+            arguments += dialect.jsonFieldEqualsTextArguments(field: field, value: value)
         }
         for (field, isNull) in isNull {
-            clauses.append(
-                (isNull ? "NOT " : "")
-                    + "EXISTS (SELECT 1 FROM json_each(records.data) AS f WHERE f.key = ? AND f.type != 'null')")
-            arguments += [field]
+            clauses.append((isNull ? "NOT " : "") + dialect.jsonFieldIsPresent)
+            arguments.append(.text(field))
         }
         return (clauses.joined(separator: " AND "), arguments)
     }
@@ -97,70 +93,70 @@ struct SeedRecord: Sendable {
 }
 
 extension Store {
-    func upsertRecord(databaseID: String, id: String, data: JSONValue, strategy: MergeStrategy, now: Micros) throws
-        -> RecordRow
+    func upsertRecord(databaseID: String, id: String, data: JSONValue, strategy: MergeStrategy, now: Micros)
+        async throws -> RecordRow
     {
-        try pool.write { db in
-            try upsert(
+        try await db.transaction { db in
+            try await Store.upsert(
                 db, databaseID: databaseID, id: id, data: data, strategy: strategy, createdAt: now, updatedAt: now)
-            try touchDatabase(db, id: databaseID, now: now)
-            return RecordRow(
-                row: try Row.fetchOne(
-                    db, sql: "SELECT * FROM records WHERE database_id = ? AND id = ?", arguments: [databaseID, id])!)
+            try await Store.touchDatabase(db, id: databaseID, now: now)
+            return try RecordRow(
+                row: try await Store.required(
+                    db.row("SELECT * FROM records WHERE database_id = ? AND id = ?", databaseID, id)))
         }
     }
 
     /// Writes records with chosen timestamps (replacing any of the same id); returns how many.
-    func seedRecords(databaseID: String, records: [SeedRecord], now: Micros) throws -> Int {
-        try pool.write { db in
+    func seedRecords(databaseID: String, records: [SeedRecord], now: Micros) async throws -> Int {
+        try await db.transaction { db in
             for record in records {
                 let createdAt = record.createdAt ?? now
-                try upsert(
+                try await Store.upsert(
                     db, databaseID: databaseID, id: record.id, data: record.data, strategy: .replace,
                     createdAt: createdAt, updatedAt: record.updatedAt ?? createdAt,
                     keepCreatedAt: record.createdAt == nil)
             }
-            try touchDatabase(db, id: databaseID, now: now)
+            try await Store.touchDatabase(db, id: databaseID, now: now)
             return records.count
         }
     }
 
-    private func upsert(
-        _ db: GRDB.Database, databaseID: String, id: String, data: JSONValue, strategy: MergeStrategy,
+    private static func upsert(
+        _ db: any SQLExecutor, databaseID: String, id: String, data: JSONValue, strategy: MergeStrategy,
         createdAt: Micros, updatedAt: Micros, keepCreatedAt: Bool = true
-    ) throws {
-        if let old = try Row.fetchOne(
-            db, sql: "SELECT data, created_at FROM records WHERE database_id = ? AND id = ?",
-            arguments: [databaseID, id])
+    ) async throws {
+        if let old = try await db.row(
+            "SELECT data, created_at FROM records WHERE database_id = ? AND id = ? \(db.dialect.forUpdate)",
+            databaseID, id)
         {
-            let oldData = (try? JSONValue.parse(old["data"] as String)) ?? .object([])
+            let oldData = (try? JSONValue(parsing: try old.string("data"))) ?? .object([])
             let merged = strategy.merge(oldData, data)
-            let created: Micros = keepCreatedAt ? old["created_at"] : createdAt
-            try db.execute(
-                sql: "UPDATE records SET data = ?, created_at = ?, updated_at = ? WHERE database_id = ? AND id = ?",
-                arguments: [merged.serialized, created, updatedAt, databaseID, id])
+            let created: Micros = keepCreatedAt ? try old.int64("created_at") : createdAt
+            try await db.execute(
+                "UPDATE records SET data = ?, created_at = ?, updated_at = ? WHERE database_id = ? AND id = ?",
+                merged.jsonText, created, updatedAt, databaseID, id)
         } else {
-            try db.execute(
-                sql: "INSERT INTO records (database_id, id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [databaseID, id, data.serialized, createdAt, updatedAt])
-            try db.execute(
-                sql: "UPDATE databases SET num_records = num_records + 1 WHERE id = ?", arguments: [databaseID])
+            try await db.execute(
+                "INSERT INTO records (database_id, id, data, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                databaseID, id, data.jsonText, createdAt, updatedAt)
+            try await db.execute("UPDATE databases SET num_records = num_records + 1 WHERE id = ?", databaseID)
         }
     }
 
     /// Live records in creation order.
-    func records(databaseID: String, filter: RecordFilter, limit: Int?, offset: Int) throws -> [RecordRow] {
-        try pool.read { db in try records(db, databaseID: databaseID, filter: filter, limit: limit, offset: offset) }
+    func records(databaseID: String, filter: RecordFilter, limit: Int?, offset: Int) async throws -> [RecordRow] {
+        try await Store.records(db.reader, databaseID: databaseID, filter: filter, limit: limit, offset: offset)
     }
 
-    func records(_ db: GRDB.Database, databaseID: String, filter: RecordFilter, limit: Int?, offset: Int) throws
-        -> [RecordRow]
-    {
-        let (whereClause, arguments) = filter.sql(databaseID: databaseID)
-        let limitClause = limit.map { "LIMIT \($0) OFFSET \(offset)" } ?? ""
-        return try Row.fetchAll(
-            db, sql: "SELECT * FROM records WHERE \(whereClause) ORDER BY created_at, id \(limitClause)",
-            arguments: arguments
-        ).map(RecordRow.init)
+    static func records(
+        _ db: any SQLExecutor, databaseID: String, filter: RecordFilter, limit: Int?, offset: Int
+    ) async throws -> [RecordRow] {
+        var (whereClause, arguments) = filter.sql(databaseID: databaseID, dialect: db.dialect)
+        var sql = "SELECT * FROM records WHERE \(whereClause) ORDER BY created_at, id"
+        if let limit {
+            sql += " LIMIT ? OFFSET ?"
+            arguments += [limit.sqlValue, offset.sqlValue]
+        }
+        return try await db.rows(sql, arguments).map(RecordRow.init)
     }
 }

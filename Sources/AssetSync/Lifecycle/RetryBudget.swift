@@ -30,6 +30,16 @@ public struct RetryBudget: Sendable, Equatable {
     }
 }
 
+extension RetryBudget {
+    /// ``decide(_:retryAfter:retriesMade:elapsed:)`` for a job whose lifecycle keeps its count in `retries`:
+    /// a retry is counted there, so both lifecycles count the same way.
+    func decide(_ message: String, retryAfter: Duration?, counting retries: inout Int, elapsed: Duration) -> RetryDecision {
+        let decision = decide(message, retryAfter: retryAfter, retriesMade: retries, elapsed: elapsed)
+        if case .retry = decision { retries += 1 }
+        return decision
+    }
+}
+
 enum RetryDecision: Sendable, Equatable {
     case retry(RetryWait)
     case giveUp(String)

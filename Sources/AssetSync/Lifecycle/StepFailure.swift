@@ -31,7 +31,7 @@ public enum StepFailure: Sendable, Equatable {
         case .throttled:
             return .transient(message, retryAfter: error.retryAfter)
         case .server:
-            // Only a 500 may follow a save (API.md); 502–504 come from in front of the application.
+            // Only a 500 may follow a save (docs/api-contract.md); 502–504 come from in front of the application.
             if error.status == 500 { return .maybeApplied(message, retryAfter: error.retryAfter) }
             return .transient(message, retryAfter: error.retryAfter)
         case .unreachable:

@@ -123,6 +123,17 @@ public final class ConfinedFolder: Sendable {
         return (Int64(info.st_size), Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
     }
 
+    /// The full stamp of a regular file below the folder (size, times, inode), without following links.
+    public func stamp(of relative: String) -> LocalFile? {
+        let (parent, name) = Self.split(relative)
+        guard !name.isEmpty, let folder = try? openFolder(parent, create: false) else { return nil }
+        var info = stat()
+        guard fstatat(folder.descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            return nil
+        }
+        return LocalFile(path: relative, stat: info)
+    }
+
     /// Opens a regular file below the folder for reading; no link is followed, on the way or at the end.
     public func openForReading(_ relative: String) throws(SyncError) -> Int32 {
         let (parent, name) = Self.split(relative)

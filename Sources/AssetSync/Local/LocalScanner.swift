@@ -13,12 +13,24 @@ public struct LocalFile: Sendable, Equatable {
     /// The inode number when the walk read it (a file replaced by another one with the same size
     /// and time is still seen as changed).
     public var inode: Int64?
+    /// The status-change time in nanoseconds: a user can set the modification time back, never this one, so
+    /// `--checksum`'s cache of hashes also keys on it.
+    public var ctimeNs: Int64?
 
-    public init(path: String, size: Int64, mtimeNs: Int64, inode: Int64? = nil) {
+    public init(path: String, size: Int64, mtimeNs: Int64, inode: Int64? = nil, ctimeNs: Int64? = nil) {
         self.path = path
         self.size = size
         self.mtimeNs = mtimeNs
         self.inode = inode
+        self.ctimeNs = ctimeNs
+    }
+
+    /// The stamp `stat` gives a regular file.
+    init(path: String, stat info: Glibc.stat) {
+        self.init(path: path, size: Int64(info.st_size),
+                  mtimeNs: Int64(info.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_mtim.tv_nsec),
+                  inode: Int64(bitPattern: UInt64(info.st_ino)),
+                  ctimeNs: Int64(info.st_ctim.tv_sec) &* 1_000_000_000 &+ Int64(info.st_ctim.tv_nsec))
     }
 }
 
@@ -161,9 +173,7 @@ public struct LocalScanner: Sendable {
                     if !rules.ignoresFolder(relative) { pending.append((relative, below)) }
                 case S_IFREG:
                     if rules.ignoresFile(relative) { continue }
-                    let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-                    result.files.append(LocalFile(path: relative, size: Int64(info.st_size), mtimeNs: mtime,
-                                                  inode: Int64(bitPattern: UInt64(info.st_ino))))
+                    result.files.append(LocalFile(path: relative, stat: info))
                 case S_IFLNK:
                     guard !rules.ignoresFile(relative) else { continue }
                     guard let realRoot else {
@@ -202,9 +212,7 @@ public struct LocalScanner: Sendable {
         }
         switch info.st_mode & S_IFMT {
         case S_IFREG:
-            let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-            result.files.append(LocalFile(path: relative, size: Int64(info.st_size), mtimeNs: mtime,
-                                          inode: Int64(bitPattern: UInt64(info.st_ino))))
+            result.files.append(LocalFile(path: relative, stat: info))
         case S_IFDIR:
             return !rules.ignoresFolder(relative)
         default:

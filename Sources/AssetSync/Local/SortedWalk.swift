@@ -185,8 +185,7 @@ struct SortedWalk {
             if hidden || Self.hasPartSuffix(nameBytes) { return }
             let path = Self.display(state.prefix)
             if !state.rules.decidesByNameAlone && state.rules.ignoresFile(path) { return }
-            let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-            try visit(LocalFile(path: path, size: Int64(info.st_size), mtimeNs: mtime, inode: Int64(bitPattern: UInt64(info.st_ino))))
+            try visit(LocalFile(path: path, stat: info))
         case .symbolicLink:
             // Not followed: a link could lead out of the folder or into a loop (`--follow-symlinks`
             // plans with ``LocalScanner`` instead). Each is reported once.

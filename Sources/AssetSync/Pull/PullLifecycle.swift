@@ -91,12 +91,9 @@ public struct PullLifecycle: Sendable, Equatable {
         switch failure {
         case .transient(let message, let retryAfter), .maybeApplied(let message, let retryAfter):
             // Every pull request is a read: a retry cannot duplicate anything.
-            switch budget.decide(message, retryAfter: retryAfter, retriesMade: retries, elapsed: elapsed) {
-            case .giveUp(let reason):
-                return fail(reason)
-            case .retry(let wait):
-                retries += 1
-                return .retry(step, after: wait)
+            switch budget.decide(message, retryAfter: retryAfter, counting: &retries, elapsed: elapsed) {
+            case .giveUp(let reason): return fail(reason)
+            case .retry(let wait): return .retry(step, after: wait)
             }
         case .refused(let message):
             guard step == .download, linkRefreshes < Self.maxLinkRefreshes else {

@@ -18,10 +18,13 @@ struct PullRunner {
     let logger: Logger
     /// `.content` also computes the SHA-256 (in the same streaming pass) for the manifest.
     var verifyMode: VerifyMode = .meta
+    /// Hands out the jobs (a continuous pull keeps it, to stop it on shutdown); by default, all active jobs.
+    var feeder: JobFeeder<PullJob>?
 
     func run() async throws -> SyncSummary {
         let store = self.store
-        let feeder = JobFeeder<PullJob>(load: { try store.activePullJobs(after: $0, limit: $1) }, id: { $0.id ?? 0 })
+        let feeder = self.feeder
+            ?? JobFeeder<PullJob>(load: { try store.activePullJobs(after: $0, limit: $1) }, id: { $0.id ?? 0 })
         let root = try ConfinedFolder(path: folder, create: true)
         return try await drain(feeder, workers: transfers) { try await process($0, in: root) }
     }
@@ -72,7 +75,12 @@ struct PullRunner {
                     }
                 }
                 var final = entry
-                final.mtimeNs = root.status(of: job.path)?.mtimeNs ?? entry.mtimeNs
+                // The rename changed the status-change time: record the one the file has in place.
+                if let stamp = root.stamp(of: job.path) {
+                    final.mtimeNs = stamp.mtimeNs
+                    final.inode = stamp.inode
+                    final.ctimeNs = stamp.ctimeNs
+                }
                 try store.finish(&job, entry: final)
                 reporter.report(.finished(path: job.path, bytes: entry.size))
                 return .done(bytes: entry.size, retries: lifecycle.retries)

@@ -1,4 +1,4 @@
-/// The states of one file's push, as DESIGN.md draws them.
+/// The states of one file's push, as docs/architecture.md draws them.
 ///
 /// ```
 /// queued → creating → created → uploading → uploaded → marking → marked → verifying → done
@@ -188,11 +188,10 @@ public struct PushLifecycle: Sendable, Equatable {
     private mutating func failed(_ step: PushStep, _ failure: StepFailure, elapsed: Duration) -> PushAction {
         switch failure {
         case .transient(let message, let retryAfter), .maybeApplied(let message, let retryAfter):
-            switch budget.decide(message, retryAfter: retryAfter, retriesMade: retries, elapsed: elapsed) {
+            switch budget.decide(message, retryAfter: retryAfter, counting: &retries, elapsed: elapsed) {
             case .giveUp(let reason):
                 return fail(reason)
             case .retry(let wait):
-                retries += 1
                 var orphan: String?
                 if step == .create, case .maybeApplied = failure {
                     orphan = "a create failed after it may have been saved (\(message)); created again"

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PixieBrix
 
 /// How a push checks its uploads.
@@ -21,6 +22,10 @@ public struct PushOptions: Sendable {
     public var followSymlinks = false
     /// How often and how long a job's transient failures are retried within a run.
     public var retryBudget = RetryBudget()
+    /// Age, size and `--files-from` filters on the local files.
+    public var filter = FileFilter()
+    /// Decide "changed" by MD5 (`--checksum`), with the manifest as the cache of hashes.
+    public var checksum = false
 
     public init() {}
 }
@@ -50,6 +55,8 @@ struct PushPlanner {
     let client: PixieBrixClient
     let store: StateStore
     let options: PushOptions
+    /// Says, at info level, each file `--checksum` had to hash.
+    var logger = Logger(label: "assets.push", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// The options' globs, and the state file when it lies inside the folder.
     var rules: IgnoreRules {
@@ -73,12 +80,18 @@ struct PushPlanner {
         }
         let active = try store.activePushJobs()
         var plan = PushPlan()
+        var toHash: [ChecksumCandidate] = []
         let walk = SortedWalk(root: folder, rules: rules)
-        let outcome = try store.withManifestStamps { manifest in
-            try walk.run { file in try Self.classify(file, active: active, manifest: manifest, into: &plan) }
+        let (filter, checksum, now) = (options.filter, options.checksum, Date())
+        let outcome = try store.withManifestStamps(checksum: checksum) { manifest in
+            try walk.run { file in
+                guard filter.isEmpty || filter.keeps(file, now: now) else { return }
+                try Self.classify(file, active: active, manifest: manifest, checksum: checksum, into: &plan, toHash: &toHash)
+            }
         }
         plan.problems = outcome.problems
         plan.skippedLinks = outcome.skippedLinks
+        try await compareHashes(toHash, into: &plan)
         return try await addPresentRemotely(to: plan)
     }
 
@@ -86,22 +99,67 @@ struct PushPlanner {
     func plan(scan: LocalScanner.Result) async throws -> PushPlan {
         let active = try store.activePushJobs()
         var plan = PushPlan(problems: scan.problems, skippedLinks: scan.skippedLinks)
+        var toHash: [ChecksumCandidate] = []
+        let (filter, checksum, now) = (options.filter, options.checksum, Date())
         let files = scan.files.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
-        try store.withManifestStamps { manifest in
-            for file in files { try Self.classify(file, active: active, manifest: manifest, into: &plan) }
+            .filter { filter.isEmpty || filter.keeps($0, now: now) }
+        try store.withManifestStamps(checksum: checksum) { manifest in
+            for file in files {
+                try Self.classify(file, active: active, manifest: manifest, checksum: checksum, into: &plan, toHash: &toHash)
+            }
         }
+        try await compareHashes(toHash, into: &plan)
         plan.uploads.sort { $0.path < $1.path }
         return try await addPresentRemotely(to: plan)
     }
 
+    /// A file `--checksum` must hash: its manifest entry's MD5 says whether it changed.
+    struct ChecksumCandidate: Sendable {
+        var file: LocalFile
+        var md5: String
+    }
+
+    /// Hashes the candidates (two at a time): the same MD5 is unchanged (its new stamp recorded, so the next
+    /// run reads it from the cache), another is an upload.
+    private func compareHashes(_ candidates: [ChecksumCandidate], into plan: inout PushPlan) async throws {
+        guard !candidates.isEmpty else { return }
+        let (folder, logger) = (self.folder, self.logger)
+        let compared = try await candidates.concurrentCompactMap(limit: 2) { candidate -> (LocalFile, Bool) in
+            logger.info("hashed to compare", metadata: ["file": "\(candidate.file.path)"])
+            let digest = try? FileDigest.of(path: folder + "/" + candidate.file.path)
+            return (candidate.file, digest.map { $0.md5 == candidate.md5 && $0.size == candidate.file.size } ?? false)
+        }
+        var same: [LocalFile] = []
+        for (file, unchanged) in compared {
+            if unchanged {
+                same.append(file)
+                plan.unchanged += 1
+            } else {
+                plan.uploads.append(file)
+            }
+        }
+        try store.refreshStamps(same)
+        plan.uploads.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+
     /// One file's place in the plan: resumed (an active job for the same content), unchanged (the
-    /// manifest's stamp matches) or to upload.
+    /// manifest's stamp matches), to hash (`--checksum` without a cached hash) or to upload.
     private static func classify(_ file: LocalFile, active: [String: PushJob], manifest: ManifestStamps,
-                                 into plan: inout PushPlan) throws {
+                                 checksum: Bool, into plan: inout PushPlan, toHash: inout [ChecksumCandidate]) throws {
         let stamp = try manifest.stamp(for: file.path)
         if let job = active[file.path] {
             if job.size == file.size && job.mtimeNs == file.mtimeNs {
                 plan.resumed.append(file.path)
+            } else {
+                plan.uploads.append(file)
+            }
+            return
+        }
+        if checksum, let stamp {
+            if stamp.cachesHash(of: file) {
+                plan.unchanged += 1
+            } else if let md5 = stamp.md5, stamp.size == file.size {
+                toHash.append(ChecksumCandidate(file: file, md5: md5))
             } else {
                 plan.uploads.append(file)
             }
@@ -149,7 +207,7 @@ struct PushPlanner {
             if let etag = remote.etag, etag != digest.md5 { return nil }
             return ManifestEntry(path: file.path, size: file.size, mtimeNs: file.mtimeNs, md5: digest.md5,
                                  sha256: digest.sha256, assetId: asset.id, etag: remote.etag, syncedAt: Date(),
-                                 inode: file.inode, origin: .found)
+                                 inode: file.inode, ctimeNs: file.ctimeNs, origin: .found)
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PixieBrix
+import WireFormat
 
 /// Runs queued push jobs through the lifecycle, `transfers` files at a time.
 ///
@@ -131,7 +132,7 @@ struct PushRunner {
     }
 
     /// Runs one attempt of a step; a finished step's state is reported at once (and committed with
-    /// the next step's running state, as DESIGN.md has it).
+    /// the next step's running state, as docs/architecture.md has it).
     private func performAndReport(_ step: PushStep, _ job: inout PushJob, _ attempt: inout Attempt) async -> PushEvent {
         let event = await perform(step, &job, &attempt)
         if event == .succeeded && step != .verify {

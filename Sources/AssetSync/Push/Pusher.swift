@@ -30,7 +30,7 @@ public struct Pusher: Sendable {
     }
 
     private var planner: PushPlanner {
-        PushPlanner(folder: folder, database: database, client: client, store: store, options: options)
+        PushPlanner(folder: folder, database: database, client: client, store: store, options: options, logger: logger)
     }
 
     /// What a push would upload; changes nothing but the manifest's record of files found remotely.

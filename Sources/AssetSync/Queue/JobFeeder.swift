@@ -33,6 +33,12 @@ actor JobFeeder<Job: Sendable> {
         self.id = id
     }
 
+    /// Hands out nothing more: workers finish the job they hold and stop.
+    func stop() {
+        buffer = []
+        exhausted = true
+    }
+
     func next() throws -> Job? {
         if buffer.isEmpty && !exhausted {
             let batch = try load(lastID, batchSize)

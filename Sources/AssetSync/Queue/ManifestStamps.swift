@@ -6,12 +6,21 @@ struct ManifestStamp: Equatable {
     var size: Int64
     var mtimeNs: Int64
     var inode: Int64?
+    /// Read for `--checksum` only.
+    var md5: String? = nil
+    var ctimeNs: Int64? = nil
 
     /// Same size, same modification time and, when both are known, the same inode.
     func matches(_ file: LocalFile) -> Bool {
         guard size == file.size, mtimeNs == file.mtimeNs else { return false }
         guard let inode, let other = file.inode else { return true }
         return inode == other
+    }
+
+    /// `--checksum`'s cache hit: all of the above and the same status-change time, both known.
+    func cachesHash(of file: LocalFile) -> Bool {
+        guard matches(file), md5 != nil, let ctimeNs, let other = file.ctimeNs else { return false }
+        return ctimeNs == other
     }
 }
 
@@ -41,6 +50,11 @@ final class ManifestStamps {
 
     private func readNext() throws -> ManifestStamp? {
         guard let row = try rows.next() else { return nil }
-        return ManifestStamp(path: row[0], size: row[1], mtimeNs: row[2], inode: row[3])
+        var stamp = ManifestStamp(path: row[0], size: row[1], mtimeNs: row[2], inode: row[3])
+        if row.count > 4 {
+            stamp.md5 = row[4]
+            stamp.ctimeNs = row[5]
+        }
+        return stamp
     }
 }

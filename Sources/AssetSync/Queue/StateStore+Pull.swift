@@ -37,24 +37,14 @@ extension StateStore {
     public func activePullJobs(after id: Int64, limit: Int) throws -> [PullJob] {
         // `+state`: see ``activePushJobsRequest(after:limit:)``.
         try pool.read { db in
-            try PullJob.filter(literal: "+state IN \([PullState.queued, .downloading, .verifying].map(\.rawValue))")
+            try PullJob.filter(literal: "+state IN \(PullJob.activeStates.map(\.rawValue))")
                 .filter(Column("id") > id).order(Column("id")).limit(limit).fetchAll(db)
         }
     }
 
-    public func activePullJobs() throws -> [String: PullJob] {
-        try pool.read { db in
-            let jobs = try PullJob.filter([PullState.queued, .downloading, .verifying].contains(Column("state"))).fetchAll(db)
-            return Dictionary(jobs.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-        }
-    }
+    public func activePullJobs() throws -> [String: PullJob] { try activeJobsByPath(of: PullJob.self) }
 
-    public func commit(_ job: inout PullJob, state: PullState) throws {
-        job.state = state
-        job.updatedAt = Date()
-        let copy = job
-        try transitions.write { db in try copy.updateRow(db) }
-    }
+    public func commit(_ job: inout PullJob, state: PullState) throws { try commitState(&job, state) }
 
     /// Commits `done` and the manifest entry in one transaction.
     public func finish(_ job: inout PullJob, entry: ManifestEntry) throws {
@@ -78,25 +68,16 @@ extension StateStore {
         try pool.write { db in
             let failed = try PullJob.filter(Column("state") == PullState.failed).fetchAll(db)
             for var job in failed {
-                job.state = job.failedState ?? .queued
-                job.failedState = nil
-                job.error = nil
-                job.updatedAt = Date()
+                job.requeue()
                 try job.update(db)
             }
             return failed.count
         }
     }
 
-    public func pullCounts() throws -> [PullState: Int] {
-        try stateCounts(table: PullJob.databaseTableName)
-    }
+    public func pullCounts() throws -> [PullState: Int] { try stateCounts(of: PullJob.self) }
 
-    public func failedPulls() throws -> [PullJob] {
-        try pool.read { db in try PullJob.filter(Column("state") == PullState.failed).order(Column("path")).fetchAll(db) }
-    }
+    public func failedPulls() throws -> [PullJob] { try failedJobs(of: PullJob.self) }
 
-    public func pruneDonePulls() throws {
-        try pool.write { db in _ = try PullJob.filter(Column("state") == PullState.done).deleteAll(db) }
-    }
+    public func pruneDonePulls() throws { try pruneDoneJobs(of: PullJob.self) }
 }

@@ -23,15 +23,17 @@ extension StateStore {
         if var active = try PushJob.filter(Column("path") == file.path)
             .filter(PushState.active.contains(Column("state"))).fetchOne(db) {
             if active.md5 == digest.md5 && active.size == digest.size {
-                if active.mtimeNs != file.mtimeNs || active.inode != file.inode {
+                if active.mtimeNs != file.mtimeNs || active.inode != file.inode || active.ctimeNs != file.ctimeNs {
                     active.mtimeNs = file.mtimeNs
                     active.inode = file.inode
+                    active.ctimeNs = file.ctimeNs
                     active.updatedAt = now
                     try active.update(db)
                 }
                 return
             }
             active.inode = file.inode
+            active.ctimeNs = file.ctimeNs
             try restart(&active, size: digest.size, mtimeNs: file.mtimeNs, digest: digest,
                         reason: "the file changed before its upload finished", db: db)
             return
@@ -46,13 +48,14 @@ extension StateStore {
             revived.error = nil
             revived.mtimeNs = file.mtimeNs
             revived.inode = file.inode
+            revived.ctimeNs = file.ctimeNs
             revived.updatedAt = now
             try revived.insert(db)
             return
         }
         var job = PushJob(id: nil, path: file.path, size: digest.size, mtimeNs: file.mtimeNs, md5: digest.md5,
-                          sha256: digest.sha256, state: .queued, inode: file.inode, recreations: 0, createdAt: now,
-                          updatedAt: now)
+                          sha256: digest.sha256, state: .queued, inode: file.inode, ctimeNs: file.ctimeNs, recreations: 0,
+                          createdAt: now, updatedAt: now)
         try job.insert(db)
     }
 
@@ -79,19 +82,11 @@ extension StateStore {
             .order(Column("id")).limit(limit)
     }
 
-    public func activePushJobs() throws -> [String: PushJob] {
-        try pool.read { db in
-            let jobs = try PushJob.filter(PushState.active.contains(Column("state"))).fetchAll(db)
-            return Dictionary(jobs.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
-        }
-    }
+    public func activePushJobs() throws -> [String: PushJob] { try activeJobsByPath(of: PushJob.self) }
 
     /// Commits a job's new state with the changes made to it.
     public func commit(_ job: inout PushJob, state: PushState) throws {
-        job.state = state
-        job.updatedAt = Date()
-        let copy = job
-        try transitions.write { db in try copy.updateRow(db) }
+        try commitState(&job, state)
         // A rolled-back `creating` would create a second asset; `uploading` and `marking` hold what
         // the steps before learned.
         if state == .creating || state == .uploading || state == .marking { try makeDurable() }
@@ -107,7 +102,7 @@ extension StateStore {
             try copy.updateRow(db)
             try ManifestEntry(path: copy.path, size: copy.size, mtimeNs: copy.mtimeNs, md5: copy.md5, sha256: copy.sha256,
                               assetId: copy.assetId ?? "", etag: copy.etag, syncedAt: copy.updatedAt,
-                              inode: copy.inode, origin: .push).save(db)
+                              inode: copy.inode, ctimeNs: copy.ctimeNs, origin: .push).save(db)
         }
     }
 
@@ -178,10 +173,7 @@ extension StateStore {
                     try job.delete(db)
                     continue
                 }
-                job.state = job.failedState ?? .queued
-                job.failedState = nil
-                job.error = nil
-                job.updatedAt = Date()
+                job.requeue()
                 try job.update(db)
                 count += 1
             }
@@ -194,16 +186,9 @@ extension StateStore {
         try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM push_jobs") ?? 0 }
     }
 
-    public func pushCounts() throws -> [PushState: Int] {
-        try stateCounts(table: PushJob.databaseTableName)
-    }
+    public func pushCounts() throws -> [PushState: Int] { try stateCounts(of: PushJob.self) }
 
-    public func failedPushes() throws -> [PushJob] {
-        try pool.read { db in try PushJob.filter(Column("state") == PushState.failed).order(Column("path")).fetchAll(db) }
-    }
+    public func failedPushes() throws -> [PushJob] { try failedJobs(of: PushJob.self) }
 
-    /// Forgets finished jobs from earlier runs: the manifest keeps what they achieved.
-    public func pruneDonePushes() throws {
-        try pool.write { db in _ = try PushJob.filter(Column("state") == PushState.done).deleteAll(db) }
-    }
+    public func pruneDonePushes() throws { try pruneDoneJobs(of: PushJob.self) }
 }

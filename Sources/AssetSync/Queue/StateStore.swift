@@ -173,6 +173,7 @@ public final class StateStore: Sendable {
             }
             try db.create(index: "withdrawals_by_path", on: "withdrawals", columns: ["path"])
         }
+        registerChecksumCacheMigration(&migrator)
         return migrator
     }
 
@@ -213,17 +214,6 @@ public final class StateStore: Sendable {
     public func saveManifest(_ entries: [ManifestEntry]) throws {
         try pool.write { db in
             for entry in entries { try entry.save(db) }
-        }
-    }
-
-    /// Jobs of a table by state.
-    func stateCounts<State: RawRepresentable<String> & Hashable>(table: String) throws -> [State: Int] {
-        try pool.read { db in
-            var counts: [State: Int] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM \(table) GROUP BY state") {
-                if let state = State(rawValue: row["state"]) { counts[state] = row["n"] }
-            }
-            return counts
         }
     }
 

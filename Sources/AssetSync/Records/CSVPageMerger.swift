@@ -1,5 +1,6 @@
 import Foundation
 import PixieBrix
+import WireFormat
 
 /// Joins the CSV pages of the records endpoint, each with its own header row, into one document with one header.
 ///

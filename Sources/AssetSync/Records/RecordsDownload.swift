@@ -1,5 +1,6 @@
 import Foundation
 import PixieBrix
+import WireFormat
 
 /// The formats `assets records` writes.
 public enum RecordOutputFormat: String, Sendable, CaseIterable {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PixieBrix
 import Transfer
+import WireFormat
 
 struct DatabasesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

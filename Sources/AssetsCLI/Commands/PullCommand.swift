@@ -6,11 +6,17 @@ struct PullCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull",
         abstract: "Download a database's assets into a folder (the newest uploaded one per filename).",
-        discussion: "An interrupted download resumes from its last byte on the next run."
+        discussion: """
+            An interrupted download resumes from its last byte on the next run. With --follow it keeps running: \
+            every --interval it reads what changed in the listing (newest first) and downloads new assets \
+            through the same durable queue; SIGINT or SIGTERM lets files in flight finish (--grace seconds) \
+            and exits 0.
+            """
     )
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var target: FolderOptions
+    @OptionGroup var filters: FilterOptions
 
     @Option(name: .long, help: "Files in flight at once.")
     var transfers = 8
@@ -41,7 +47,28 @@ struct PullCommand: AsyncParsableCommand {
         + "failure, with backoff; a file also gives up after 15 minutes.", valueName: "n"))
     var retries = RetryBudget().retries
 
+    @Flag(name: .long, help: "Keep running: poll the listing every --interval and download new assets until stopped.")
+    var follow = false
+
+    @Option(name: .long, help: ArgumentHelp("With --follow, the time between polls, e.g. 30s, 1s, 5m.", valueName: "duration"))
+    var interval = "30s"
+
+    @Option(name: .long, help: "With --follow, seconds that files in flight get to finish on SIGINT or SIGTERM.")
+    var grace = 30.0
+
+    @Option(name: .long, help: ArgumentHelp("With --follow, serve /metrics (Prometheus) and /healthz on this address, "
+        + "e.g. 127.0.0.1:9464.", valueName: "host:port"))
+    var metrics: String?
+
     func validate() throws {
+        if follow {
+            guard !dryRun else { throw ValidationError("--dry-run and --follow cannot go together") }
+            _ = try Self.parseInterval(interval)
+            guard grace >= 0 else { throw ValidationError("--grace must be 0 or more seconds") }
+            if let metrics { _ = try WatchCommand.parseAddress(metrics) }
+        } else if metrics != nil {
+            throw ValidationError("--metrics needs --follow")
+        }
         guard retries >= 0 && retries <= 1000 else { throw ValidationError("--retries must be between 0 and 1000") }
         guard transfers >= 1 && transfers <= 256 else { throw ValidationError("--transfers must be between 1 and 256") }
         guard VerifyMode(rawValue: verify) != nil else { throw ValidationError("--verify must be meta or content") }
@@ -60,6 +87,9 @@ struct PullCommand: AsyncParsableCommand {
                 options.overwrite = overwrite
                 options.retryBudget.retries = retries
                 options.verify = VerifyMode(rawValue: verify) ?? .meta
+                options.filter = try filters.filter()
+                options.checksum = filters.checksum
+                if follow { return try await runFollow(client: client, store: store, options: options) }
                 let reporter = Reporters.make(global, verb: "pull")
                 let puller = Puller(folder: target.absoluteFolder, database: target.database, client: client,
                                     store: store, options: options, reporter: reporter, logger: global.logger)

@@ -15,6 +15,7 @@ struct PushCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
     @OptionGroup var target: FolderOptions
     @OptionGroup var upload: UploadOptions
+    @OptionGroup var filters: FilterOptions
 
     @Flag(name: .long, help: "Print the plan and change nothing.")
     var dryRun = false
@@ -40,6 +41,8 @@ struct PushCommand: AsyncParsableCommand {
                 let store = try target.openStore(url: settings.url)
                 var options = try upload.pushOptions()
                 options.followSymlinks = followSymlinks
+                options.filter = try filters.filter()
+                options.checksum = filters.checksum
                 let reporter = Reporters.make(global, verb: "push")
                 let pusher = Pusher(folder: target.absoluteFolder, database: target.database, client: client,
                                     store: store, options: options, reporter: reporter, logger: global.logger)

@@ -2,6 +2,7 @@ import ArgumentParser
 import AssetSync
 import Foundation
 import PixieBrix
+import WireFormat
 
 extension RecordOutputFormat: ExpressibleByArgument {}
 

@@ -122,28 +122,7 @@ struct WatchLifecycle: Service {
 enum MetricsServer {
     static func application(host: String, port: Int, registry: PrometheusCollectorRegistry,
                             service: WatchService) -> some Service {
-        let router = Router()
-        router.get("metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
-        }
-        router.get("healthz") { _, _ -> Response in
-            let status = service.status()
-            let encoder = JSONEncoder()
-            encoder.dateEncodingStrategy = .iso8601
-            encoder.outputFormatting = [.sortedKeys]
-            let body = (try? encoder.encode(status)) ?? Data("{}".utf8)
-            return Response(status: .ok, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: body)))
-        }
-        var logger = Logger(label: "assets.metrics")
-        logger.logLevel = .warning
-        return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: nil),
-            onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? port
-                printError("assets watch: metrics on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)/metrics")
-            },
-            logger: logger)
+        application(host: host, port: port, registry: registry, command: "watch",
+                    health: { healthJSON(service.status()) })
     }
 }

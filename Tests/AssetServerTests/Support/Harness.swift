@@ -1,6 +1,5 @@
 import AssetServer
 import AsyncHTTPClient
-import TestSupport
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -9,6 +8,7 @@ import NIOCore
 import NIOHTTP1
 import Crypto
 import Testing
+import TestSupport
 
 /// A running server in a fresh temporary data folder, and a client on one keep-alive connection.
 /// With `ASSETS_TEST_BLOBS=s3` its blobs are in moto: uploads and storage links then go there (``fetch(_:)``).
@@ -211,6 +211,7 @@ func withHarness<R: Sendable>(
     // A restart on the same data folder keeps the bucket prefix it started with.
     configuration.blobs = try await testBlobs(
         TestS3.isDefaultBlobStore ? .s3(try await TestS3.location(prefix: "run-" + stableName(directory))) : nil)
+    configuration.metadata = try TestMetadata.location(forDataDirectory: directory)
     configure(&configuration)
     var logger = Logger(label: "test.server")
     logger.logLevel = .critical

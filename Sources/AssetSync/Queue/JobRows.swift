@@ -23,6 +23,8 @@ public struct PushJob: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     public var etag: String?
     /// The file's inode when it was queued, recorded in the manifest once done.
     public var inode: Int64? = nil
+    /// The file's status-change time when it was queued, recorded in the manifest once done.
+    public var ctimeNs: Int64? = nil
     /// Upload URLs that expired or were refused, so a fresh create was made.
     public var recreations: Int
     public var error: String?
@@ -50,6 +52,8 @@ public struct ManifestEntry: Codable, Sendable, Equatable, FetchableRecord, Pers
     public var syncedAt: Date
     /// The inode seen with `size` and `mtimeNs` (nil in entries from before it was kept: not compared).
     public var inode: Int64? = nil
+    /// The status-change time seen with them (nil when unknown: `--checksum` then hashes the file again).
+    public var ctimeNs: Int64? = nil
     /// Which run recorded the entry (nil in entries from before it was kept: never mirrored away).
     public var origin: ManifestOrigin? = nil
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import AssetSync
 import PixieBrix
 
-/// The documented exit codes (DESIGN.md): what a script can tell from `$?`.
+/// The documented exit codes (docs/architecture.md): what a script can tell from `$?`.
 enum ExitStatus: Int32 {
     case success = 0
     /// Some files failed; the others finished.

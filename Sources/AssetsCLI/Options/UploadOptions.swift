@@ -42,3 +42,20 @@ struct UploadOptions: ParsableArguments {
         return options
     }
 }
+
+/// Parses a rate such as `500k`, `10M` or `1G` (bytes per second, powers of 1024).
+func parseRate(_ text: String) throws -> Int {
+    let units: [Character: Int] = ["k": 1 << 10, "K": 1 << 10, "m": 1 << 20, "M": 1 << 20, "g": 1 << 30, "G": 1 << 30]
+    var digits = text
+    var multiplier = 1
+    if let last = digits.last, let unit = units[last] {
+        multiplier = unit
+        digits.removeLast()
+    }
+    // `Int(exactly:)`: a rate past what an Int holds (or `inf`) is refused rather than trapping.
+    guard let value = Double(digits), value > 0, let rate = Int(exactly: (value * Double(multiplier)).rounded(.down)), rate > 0
+    else {
+        throw ValidationError("--bwlimit \(text) is not a rate like 500k, 10M or 1G (bytes per second)")
+    }
+    return rate
+}

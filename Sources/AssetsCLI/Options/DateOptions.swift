@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PixieBrix
+import WireFormat
 
 /// Checks of the options that take dates, ids and `FIELD=VALUE`: usage errors (exit 2) that name the option.
 enum OptionCheck {

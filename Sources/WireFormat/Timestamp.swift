@@ -1,18 +1,39 @@
 import Foundation
 
-/// Microseconds since 1970 in UTC: the resolution of every stored time.
-typealias Micros = Int64
+/// Microseconds since 1970 in UTC: the resolution of the API's times.
+public typealias Micros = Int64
 
-enum Timestamp {
-    static let microsPerSecond: Int64 = 1_000_000
-    static let microsPerDay: Int64 = 86_400 * microsPerSecond
+/// The API's timestamps: ISO 8601 in UTC with up to six fraction digits, written as the server writes
+/// them (`2024-11-15T20:42:47.670046Z`, no fraction when it is zero), read from any ISO 8601 form;
+/// also the `YYYY-MM-DD` dates of filters and archives and the `x-amz-date` form of storage signatures.
+/// Pure calendar arithmetic: no locale, no time zone database, the same on every platform.
+public enum Timestamp {
+    public static let microsPerSecond: Int64 = 1_000_000
+    public static let microsPerDay: Int64 = 86_400 * microsPerSecond
 
-    static func micros(_ date: Date) -> Micros {
-        Micros((date.timeIntervalSince1970 * 1_000_000).rounded())
+    /// The microsecond of `date`, rounded; clamped to what `Micros` can hold, so that no date traps.
+    public static func micros(_ date: Date) -> Micros {
+        let value = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        guard value.isFinite else { return value > 0 ? .max : .min }
+        return Micros(exactly: value) ?? (value > 0 ? .max : .min)
+    }
+
+    public static func date(_ micros: Micros) -> Date {
+        Date(timeIntervalSince1970: Double(micros) / 1_000_000)
+    }
+
+    /// Any ISO 8601 form ``parseISO(_:)`` reads, as a `Date`.
+    public static func parse(_ text: String) -> Date? {
+        parseISO(text).map(date)
+    }
+
+    /// `date` as the server writes it (see ``iso(_:)``).
+    public static func format(_ date: Date) -> String {
+        iso(micros(date))
     }
 
     /// `2024-11-15T20:42:47.670046Z`, or `2024-11-15T20:42:47Z` when the fraction is zero.
-    static func iso(_ micros: Micros) -> String {
+    public static func iso(_ micros: Micros) -> String {
         let (seconds, fraction) = floorDivide(micros, microsPerSecond)
         var out = dateTime(seconds)
         if fraction != 0 { out += "." + pad(Int(fraction), 6) }
@@ -20,19 +41,20 @@ enum Timestamp {
     }
 
     /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
-    static func date(day: Int64) -> String {
-        String(dateTime(day * 86_400).prefix(10))
+    public static func date(day: Int64) -> String {
+        let (seconds, overflow) = day.multipliedReportingOverflow(by: 86_400)
+        return String(dateTime(overflow ? (day < 0 ? .min : .max) : seconds).prefix(10))
     }
 
-    static func day(_ micros: Micros) -> Int64 { floorDivide(micros, microsPerDay).0 }
+    public static func day(_ micros: Micros) -> Int64 { floorDivide(micros, microsPerDay).0 }
 
     /// `20240101T000000Z`, the form of `x-amz-date`.
-    static func amzDate(_ micros: Micros) -> String {
+    public static func amzDate(_ micros: Micros) -> String {
         let text = dateTime(floorDivide(micros, microsPerSecond).0)
         return text.filter { $0 != "-" && $0 != ":" } + "Z"
     }
 
-    static func parseAmzDate(_ text: String) -> Micros? {
+    public static func parseAmzDate(_ text: String) -> Micros? {
         let chars = Array(text)
         guard chars.count == 16, chars[8] == "T", chars[15] == "Z" else { return nil }
         let iso =
@@ -42,10 +64,10 @@ enum Timestamp {
     }
 
     /// Day number of a strict `YYYY-MM-DD`.
-    static func parseDate(_ text: String) -> Int64? {
+    public static func parseDate(_ text: String) -> Int64? {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard text.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+            let year = number(parts[0]), let month = number(parts[1]), let day = number(parts[2]),
             (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
         else { return nil }
         return daysFromCivil(year: year, month: month, day: day)
@@ -53,13 +75,13 @@ enum Timestamp {
 
     /// ISO 8601: a date (midnight UTC), or a date-time with optional fraction and a `Z` or `±HH:MM` offset
     /// (none means UTC).
-    static func parseISO(_ text: String) -> Micros? {
+    public static func parseISO(_ text: String) -> Micros? {
         if let day = parseDate(text) { return day * microsPerDay }
         let chars = Array(text)
         guard chars.count >= 19, chars[10] == "T" || chars[10] == " ", let day = parseDate(String(chars[0..<10])),
             chars[13] == ":", chars[16] == ":",
-            let hour = Int(String(chars[11..<13])), let minute = Int(String(chars[14..<16])),
-            let second = Int(String(chars[17..<19])), hour < 24, minute < 60, second < 61
+            let hour = number(chars[11..<13]), let minute = number(chars[14..<16]),
+            let second = number(chars[17..<19]), hour < 24, minute < 60, second < 61
         else { return nil }
         var index = 19
         var fraction: Int64 = 0
@@ -79,7 +101,7 @@ enum Timestamp {
         if rest == "Z" || rest.isEmpty {
             offsetSeconds = 0
         } else if rest.count == 6, let sign = rest.first, sign == "+" || sign == "-",
-            Array(rest)[3] == ":", let oh = Int(rest.dropFirst().prefix(2)), let om = Int(rest.suffix(2))
+            Array(rest)[3] == ":", let oh = number(rest.dropFirst().prefix(2)), let om = number(rest.suffix(2))
         {
             offsetSeconds = Int64((oh * 60 + om) * 60) * (sign == "-" ? -1 : 1)
         } else {
@@ -87,6 +109,12 @@ enum Timestamp {
         }
         let seconds = day * 86_400 + Int64(hour * 3600 + minute * 60 + second) - offsetSeconds
         return seconds * microsPerSecond + fraction
+    }
+
+    /// The value of a run of ASCII digits (`Int(_:)` would also take a sign).
+    private static func number(_ digits: some Collection<Character>) -> Int? {
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isWholeNumber }) else { return nil }
+        return Int(String(digits))
     }
 
     // MARK: Civil calendar (proleptic Gregorian, H. Hinnant's algorithms)
