@@ -42,6 +42,19 @@ struct BadInputTests {
         }
     }
 
+    @Test("pull --follow refuses --delete before any request, naming both")
+    func followRefusesDelete() async throws {
+        try await withFakeServer(status: 500, body: "{}") { server in
+            let outcome = try await CLI.run(["pull", FileManager.default.temporaryDirectory.path, "--database",
+                                             UUID().uuidString.lowercased(), "--url", server.url.absoluteString,
+                                             "--follow", "--delete"],
+                                            environment: ["PIXIEBRIX_TOKEN": "t"])
+            #expect(outcome.status == 2)
+            #expect(outcome.stderr.contains("--delete and --follow cannot go together"))
+            #expect(server.requests == 0)
+        }
+    }
+
     @Test("no token, or plain http to another host, is a configuration error before any request")
     func configurationErrors() async throws {
         let database = UUID().uuidString.lowercased()

@@ -66,3 +66,12 @@ public struct RetryWait: Sendable, Equatable {
         return max(jittered, retryAfter)
     }
 }
+
+/// Waits before a retry, as the lifecycle's ``RetryWait`` says (the jitter is drawn here).
+func pauseBeforeRetry(_ wait: RetryWait) async throws {
+    do {
+        try await Task.sleep(for: wait.duration(unitRandom: Double.random(in: 0...1)))
+    } catch {
+        throw SyncError(kind: .api(.cancelled), message: "cancelled while waiting to retry")
+    }
+}

@@ -269,38 +269,3 @@ struct PushRunner {
         return PresignedPost(url: url, fields: fields)
     }
 }
-
-/// A reason one file cannot be pulled; recorded on its job.
-struct JobFailure: Error {
-    var reason: String
-}
-
-enum JobResult: Sendable {
-    case done(bytes: Int64, retries: Int)
-    case failed(retries: Int)
-}
-
-actor Tally {
-    private(set) var summary = SyncSummary()
-
-    func add(_ result: JobResult) {
-        switch result {
-        case .done(let bytes, let retries):
-            summary.done += 1
-            summary.bytes += bytes
-            summary.retries += retries
-        case .failed(let retries):
-            summary.failed += 1
-            summary.retries += retries
-        }
-    }
-}
-
-/// Waits before a retry, as the lifecycle's ``RetryWait`` says (the jitter is drawn here).
-func pauseBeforeRetry(_ wait: RetryWait) async throws {
-    do {
-        try await Task.sleep(for: wait.duration(unitRandom: Double.random(in: 0...1)))
-    } catch {
-        throw SyncError(kind: .api(.cancelled), message: "cancelled while waiting to retry")
-    }
-}

@@ -63,6 +63,9 @@ struct PullCommand: AsyncParsableCommand {
     func validate() throws {
         if follow {
             guard !dryRun else { throw ValidationError("--dry-run and --follow cannot go together") }
+            guard !delete else {
+                throw ValidationError("--delete and --follow cannot go together: --delete acts after a complete pull, and --follow never completes")
+            }
             _ = try Self.parseInterval(interval)
             guard grace >= 0 else { throw ValidationError("--grace must be 0 or more seconds") }
             if let metrics { _ = try WatchCommand.parseAddress(metrics) }
