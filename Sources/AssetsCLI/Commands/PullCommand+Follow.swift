@@ -31,11 +31,7 @@ extension PullCommand {
         services.append(.init(service: FollowLifecycle(service: service),
                               successTerminationBehavior: .gracefullyShutdownGroup,
                               failureTerminationBehavior: .gracefullyShutdownGroup))
-        var quiet = Logger(label: "assets.lifecycle")
-        quiet.logLevel = .critical
-        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
-        try await group.run()
+        try await WatchCommand.runUntilSignalled(services)
         return .success
     }
 

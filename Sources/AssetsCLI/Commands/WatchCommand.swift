@@ -76,14 +76,20 @@ struct WatchCommand: AsyncParsableCommand {
                 services.append(.init(service: WatchLifecycle(service: service),
                                       successTerminationBehavior: .gracefullyShutdownGroup,
                                       failureTerminationBehavior: .gracefullyShutdownGroup))
-                var quiet = Logger(label: "assets.lifecycle")
-                quiet.logLevel = .critical
-                let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-                    services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
-                try await group.run()
+                try await Self.runUntilSignalled(services)
                 return .success
             }
         }
+    }
+
+    /// Runs a long-lived command's services until SIGTERM or SIGINT, shutting them down in reverse order
+    /// (the work drains before `/metrics` stops); the lifecycle library's own logging stays quiet.
+    static func runUntilSignalled(_ services: [ServiceGroupConfiguration.ServiceConfiguration]) async throws {
+        var quiet = Logger(label: "assets.lifecycle")
+        quiet.logLevel = .critical
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet))
+        try await group.run()
     }
 
     /// One line per file at info level on stderr; `--quiet` keeps warnings, `-v` adds debug lines.
