@@ -84,6 +84,26 @@ struct StateStoreTests {
         #expect(try store.activePushJobs()["b"]?.state == .marking)
     }
 
+    @Test("a reader beside a process still setting up the state file waits for its schema, then reads it")
+    func readerWaitsForTheSchema() async throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let path = scratch.path("s.sqlite")
+        // The file as its owner leaves it between creating it and migrating it: a database with no tables.
+        let bare = try DatabaseQueue(path: path)
+        try bare.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode=WAL") }
+        try bare.close()
+
+        let reader: Task<[PushState: Int], any Error> = Task.detached {
+            try StateStore.openForReading(path: path).pushCounts()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let owner = try StateStore.open(path: path)
+        try owner.enqueuePush(LocalFile(path: "a", size: 1, mtimeNs: 1), digest: nil)
+        let counts = try await reader.value
+        #expect(counts.values.reduce(0, +) <= 1, "\(counts)")
+    }
+
     @Test("a second process cannot open the same state file")
     func exclusiveLock() throws {
         let scratch = try Scratch()

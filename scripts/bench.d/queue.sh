@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Suite `queue`: the durable job queue at a million jobs, the network replaced by steps that succeed
 # at once (queue-bench, in process). A tree of 1,000,000 small files is queued the way a push queues
-# it (sorted walk, hashing, one transaction per batch), then drained through every lifecycle commit.
+# it (sorted walk, each file opened once to check it reads: its hash comes later, from the upload; one
+# transaction per batch), then drained through every lifecycle commit.
 # Rows: enqueue rate, peak RSS of the enqueue and of the drain, the time to pick the next job at
 # 1,000,000 queued jobs vs 10,000 (an O(log n) pick stays within 2x), and state-file bytes per job.
 #   QUEUE_JOBS=N  another size than 1,000,000 (BENCH_QUICK=1: 20,000)

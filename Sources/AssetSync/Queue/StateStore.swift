@@ -61,11 +61,28 @@ public final class StateStore: Sendable {
         var configuration = Configuration()
         configuration.readonly = !forRequests
         configuration.busyMode = .timeout(10)
+        let pool: DatabasePool
         do {
-            let pool = try DatabasePool(path: path, configuration: configuration)
-            return StateStore(path: path, pool: pool, lock: nil, durability: .normal)
+            pool = try DatabasePool(path: path, configuration: configuration)
+            try waitForSchema(pool)
+        } catch let error as SyncError {
+            throw error
         } catch {
             throw SyncError(kind: .stateFile, message: "cannot read the state file \(path): \(error)")
+        }
+        return StateStore(path: path, pool: pool, lock: nil, durability: .normal)
+    }
+
+    /// The process that owns the state file may be creating or migrating it right now: its schema commits at
+    /// once, so wait a little for it rather than fail on a missing table.
+    private static func waitForSchema(_ pool: DatabasePool) throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while try !pool.read({ db in try migrator.hasCompletedMigrations(db) }) {
+            guard ContinuousClock.now < deadline else {
+                throw SyncError(kind: .stateFile, message: "the state file \(pool.path) is not set up yet by the "
+                    + "process that owns it (or was written by a newer version of assets)")
+            }
+            Thread.sleep(forTimeInterval: 0.05)
         }
     }
 
