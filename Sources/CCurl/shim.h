@@ -2,6 +2,16 @@
 #define CCURL_SHIM_H
 
 #include <curl/curl.h>
+#include <sys/types.h>
+
+// glibc declares sync_file_range only under _GNU_SOURCE, which Swift's Glibc module is built without.
+extern int sync_file_range(int fd, __off64_t offset, __off64_t count, unsigned int flags);
+
+/// Starts writing the file's dirty pages back to disk without waiting (SYNC_FILE_RANGE_WRITE), so that a
+/// later fsync finds little left to do. Returns 0, or -1 with errno set.
+static inline int CCurl_start_writeback(int fd) {
+    return sync_file_range(fd, 0, 0, 2 /* SYNC_FILE_RANGE_WRITE */);
+}
 
 // Swift cannot call C variadic functions: one typed wrapper per argument type.
 // The argument type must match what libcurl reads with va_arg for that option.

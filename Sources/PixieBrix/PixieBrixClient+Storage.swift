@@ -8,12 +8,15 @@ extension PixieBrixClient {
     /// No `Authorization` goes to storage. The POST is idempotent (same key), so it is retried.
     public func upload(_ post: PresignedPost, file path: String, filename: String, bandwidthLimit: Int? = nil,
                        progress: (@Sendable (ByteProgress) -> Void)? = nil) async throws -> String {
-        try await upload(post, source: .path(path), filename: filename, bandwidthLimit: bandwidthLimit, progress: progress)
+        try await upload(post, source: .path(path), filename: filename, bandwidthLimit: bandwidthLimit, observer: nil,
+                         progress: progress)
     }
 
     /// Sends the file open on `descriptor` to its presigned POST and returns storage's `ETag`: the bytes are read
     /// through that descriptor (a duplicate of it), never by name, so what is sent is the file the caller opened.
+    /// - Parameter observer: sees the bytes as they are read to be sent (a hasher of what was sent).
     public func upload(_ post: PresignedPost, descriptor: Int32, filename: String, bandwidthLimit: Int? = nil,
+                       observer: (any UploadObserver)? = nil,
                        progress: (@Sendable (ByteProgress) -> Void)? = nil) async throws -> String {
         let file: UploadFile
         do {
@@ -22,14 +25,16 @@ extension PixieBrixClient {
             throw PixieBrixError.from(error, doing: "uploading \(filename)")
         }
         return try await upload(post, source: .file(file), filename: filename, bandwidthLimit: bandwidthLimit,
-                                progress: progress)
+                                observer: observer, progress: progress)
     }
 
     private func upload(_ post: PresignedPost, source: MultipartForm.FilePart.Source, filename: String,
-                        bandwidthLimit: Int?, progress: (@Sendable (ByteProgress) -> Void)?) async throws -> String {
+                        bandwidthLimit: Int?, observer: (any UploadObserver)?,
+                        progress: (@Sendable (ByteProgress) -> Void)?) async throws -> String {
         let what = "uploading \(filename)"
-        let form = MultipartForm(fields: post.fields.map { MultipartForm.Field(name: $0.name, value: $0.value) },
-                                 file: MultipartForm.FilePart(filename: (filename as NSString).lastPathComponent, source: source))
+        let part = MultipartForm.FilePart(filename: (filename as NSString).lastPathComponent, source: source,
+                                          observer: observer.map(UploadObserverBridge.init))
+        let form = MultipartForm(fields: post.fields.map { MultipartForm.Field(name: $0.name, value: $0.value) }, file: part)
         let request = HTTPRequest(method: .post, url: post.url, body: .multipart(form), retry: .default,
                                   bandwidthLimit: bandwidthLimit, progress: Self.engineProgress(progress))
         let response = try await storage(request, doing: what)

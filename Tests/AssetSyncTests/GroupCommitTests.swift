@@ -15,7 +15,7 @@ struct GroupCommitTests {
         let workers = 8
         let steps: [PushState] = [.creating, .created, .uploading, .uploaded, .marking, .marked, .verifying]
         try store.enqueuePushes((0..<workers).map { index in
-            (file: LocalFile(path: "f\(index)", size: 1, mtimeNs: 1), digest: FileDigest(md5: "m", sha256: "s", size: 1))
+            (file: LocalFile(path: "f\(index)", size: 1, mtimeNs: 1), digest: FileDigest(md5: "m", sha256: "s", size: 1) as FileDigest?)
         })
         let jobs = try store.activePushJobs()
         let mismatches = Locked<[String]>([])

@@ -96,22 +96,22 @@ struct PerformanceGuardTests {
             let expectedSHA = hex(SHA256.hash(data: data))
 
             let fresh = fixture.scratch.path("fresh.part")
-            let digest = DownloadDigest(path: fresh, sha256: false)
+            let digest = StreamDigest(path: fresh, sha256: false)
             let location = try await fixture.client.downloadLocation(database: fixture.database, id: asset.id)
             _ = try await fixture.client.download(from: location, to: fresh, resume: true, observer: digest)
             let streamed = try #require(digest.finish())
-            #expect(streamed == DownloadDigest.Result(md5: expectedMD5, sha256: nil, size: Int64(data.count),
+            #expect(streamed == StreamDigest.Result(md5: expectedMD5, sha256: nil, size: Int64(data.count),
                                                       bytesReadFromDisk: 0))
 
             let resumed = fixture.scratch.path("resumed.part")
             let kept = (1 << 20) + 3
             try write(data.prefix(kept), to: resumed)
-            let both = DownloadDigest(path: resumed, sha256: true)
+            let both = StreamDigest(path: resumed, sha256: true)
             let again = try await fixture.client.downloadLocation(database: fixture.database, id: asset.id)
             let response = try await fixture.client.download(from: again, to: resumed, resume: true, observer: both)
             #expect(response.outcome == .appended && response.resumedFrom == Int64(kept))
             let result = try #require(both.finish())
-            #expect(result == DownloadDigest.Result(md5: expectedMD5, sha256: expectedSHA, size: Int64(data.count),
+            #expect(result == StreamDigest.Result(md5: expectedMD5, sha256: expectedSHA, size: Int64(data.count),
                                                     bytesReadFromDisk: Int64(kept)))
         }
     }

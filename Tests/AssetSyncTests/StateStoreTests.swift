@@ -31,6 +31,40 @@ struct StateStoreTests {
         #expect(try store.pushCounts()[.queued] == 1)
     }
 
+    @Test("a job whose content is hashed as it is sent takes the file as it now is; once hashed, a new enqueue must hash")
+    func enqueueWithoutDigest() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let store = try StateStore.open(path: scratch.path("s.sqlite"))
+        try store.enqueuePush(LocalFile(path: "a.txt", size: 3, mtimeNs: 1), digest: nil)
+        var job = try #require(try store.activePushJobs()["a.txt"])
+        #expect(!job.contentKnown && job.md5.isEmpty)
+        #expect(try store.pathsWithHashedJobs(["a.txt"]).isEmpty)
+        job.assetId = "asset-1"
+        try store.commit(&job, state: .created)
+
+        // Nothing of it has been sent: it keeps its asset and takes the new size and time.
+        try store.enqueuePush(LocalFile(path: "a.txt", size: 5, mtimeNs: 2), digest: nil)
+        let refreshed = try #require(try store.activePushJobs()["a.txt"])
+        #expect(refreshed.state == .created && refreshed.assetId == "asset-1")
+        #expect(refreshed.size == 5 && refreshed.mtimeNs == 2)
+        #expect(try store.orphans().isEmpty)
+
+        // The upload recorded the MD5 of what it sent: from now on, an enqueue of the path is compared by hash.
+        var sent = refreshed
+        sent.md5 = "m5"
+        sent.sha256 = ""
+        try store.commit(&sent, state: .marking)
+        #expect(try store.pathsWithHashedJobs(["a.txt", "other"]) == ["a.txt"])
+        try store.enqueuePush(LocalFile(path: "a.txt", size: 5, mtimeNs: 3), digest: FileDigest(md5: "m5", sha256: "", size: 5))
+        #expect(try store.activePushJobs()["a.txt"]?.state == .marking)
+        // A caller that did not hash restarts it, its content forgotten, rather than mark the old bytes as the new.
+        try store.enqueuePush(LocalFile(path: "a.txt", size: 6, mtimeNs: 4), digest: nil)
+        let restarted = try #require(try store.activePushJobs()["a.txt"])
+        #expect(restarted.state == .queued && !restarted.contentKnown && restarted.size == 6)
+        #expect(try store.orphans().map(\.assetId) == ["asset-1"])
+    }
+
     @Test("finishing writes the manifest; retry puts a failed job back where it failed")
     func finishAndRetry() throws {
         let scratch = try Scratch()
@@ -64,7 +98,7 @@ struct StateStoreTests {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let store = try StateStore.open(path: scratch.path("s.sqlite"))
-        let batch = (0..<1000).map { (LocalFile(path: "f\($0)", size: 1, mtimeNs: 1), FileDigest(md5: "m", sha256: "s", size: 1)) }
+        let batch = (0..<1000).map { (LocalFile(path: "f\($0)", size: 1, mtimeNs: 1), FileDigest(md5: "m", sha256: "s", size: 1) as FileDigest?) }
         try store.enqueuePushes(batch)
 
         // Capture what the store itself sends on its writer connection while it enqueues and picks jobs.

@@ -188,7 +188,7 @@ public struct FolderCheck: Sendable {
         }
         unlink(String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
         defer { close(descriptor) }
-        let hasher = DownloadDigest(descriptor: descriptor, sha256: false)
+        let hasher = StreamDigest(descriptor: descriptor, sha256: false)
         defer { hasher.stop() }
         let response = try await client.download(from: location, into: descriptor, name: "the remote copy", resume: false,
                                                  observer: hasher)

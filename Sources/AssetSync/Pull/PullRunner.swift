@@ -36,7 +36,7 @@ struct PullRunner {
         /// The open `NAME.part`, kept from the download to the check and the rename.
         var part: PartFile?
         /// The digest taken while the last download attempt wrote the part (nil after a `416`).
-        var streamed: DownloadDigest.Result?
+        var streamed: StreamDigest.Result?
         var entry: ManifestEntry?
         /// The file was found in place already (a run killed between the rename and its commit).
         var placed = false
@@ -145,12 +145,12 @@ struct PullRunner {
     /// the storage `GET`. Returns the object's full length and `ETag`, and the digest of the part taken
     /// while the bytes were written (the kept prefix read once through the part's descriptor).
     private func download(_ job: PullJob, into part: PartFile) async throws
-        -> (size: Int64, etag: String?, digest: DownloadDigest.Result?) {
+        -> (size: Int64, etag: String?, digest: StreamDigest.Result?) {
         let path = job.path
         let reporter = self.reporter
         let location = try await client.downloadLocation(database: database, id: job.assetId)
         // Hashes the bytes as they are written (and a kept prefix once), so verify reads nothing back.
-        let hasher = DownloadDigest(descriptor: part.descriptor, sha256: verifyMode == .content)
+        let hasher = StreamDigest(descriptor: part.descriptor, sha256: verifyMode == .content)
         defer { hasher.stop() }
         let download: StorageDownload
         do {
@@ -192,7 +192,7 @@ struct PullRunner {
     /// Length, then MD5 against storage's `ETag`: `streamed` (the digest taken while downloading) when it
     /// covers the whole file, otherwise read through the open descriptor. SHA-256 only with `--verify content`.
     private func verify(_ job: PullJob, descriptor: Int32, name: String,
-                        streamed: DownloadDigest.Result? = nil) throws -> ManifestEntry {
+                        streamed: StreamDigest.Result? = nil) throws -> ManifestEntry {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
             throw JobFailure(reason: "cannot read \(name): \(String(cString: strerror(errno)))")

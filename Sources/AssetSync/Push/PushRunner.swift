@@ -47,8 +47,8 @@ struct PushRunner {
         let started = ContinuousClock.now
         /// The last API error, thrown as the run's failure if the lifecycle stops the run.
         var lastError: PixieBrixError?
-        /// The file's new content, when a look at it found a change.
-        var changed: (digest: FileDigest, mtimeNs: Int64)?
+        /// The file as it now is, when a look at it found a change (its digest, when it was hashed).
+        var changed: (size: Int64, mtimeNs: Int64, digest: FileDigest?)?
 
         var elapsed: Duration { ContinuousClock.now - started }
     }
@@ -87,7 +87,7 @@ struct PushRunner {
                     action = lifecycle.handle(.localFileUnreadable("its new content was not read"))
                     continue
                 }
-                try store.restart(&job, size: changed.digest.size, mtimeNs: changed.mtimeNs, digest: changed.digest,
+                try store.restart(&job, size: changed.size, mtimeNs: changed.mtimeNs, digest: changed.digest,
                                   reason: reason)
                 attempt.changed = nil
                 reporter.report(.notice("\(job.path) changed while in flight: starting over with its new content"))
@@ -119,6 +119,12 @@ struct PushRunner {
             return .localFileMissing
         }
         if now.size == job.size && now.mtimeNs == job.mtimeNs { return .localFileUnchanged }
+        guard job.contentKnown else {
+            // Nothing sent so far counts: the upload hashes what it sends, so the job takes the file as it is.
+            (job.size, job.mtimeNs) = (now.size, now.mtimeNs)
+            try store.commit(&job, state: job.state)
+            return .localFileUnchanged
+        }
         let digest: FileDigest
         do { digest = try FileDigest.of(path: path) } catch { return .localFileUnreadable(error.localizedDescription) }
         if digest.md5 == job.md5 && digest.size == job.size {
@@ -127,7 +133,7 @@ struct PushRunner {
             try store.commit(&job, state: job.state)
             return .localFileUnchanged
         }
-        attempt.changed = (digest, now.mtimeNs)
+        attempt.changed = (digest.size, now.mtimeNs, digest)
         return .localFileChanged
     }
 
@@ -173,33 +179,49 @@ struct PushRunner {
         return .succeeded
     }
 
+    /// Sends the file and hashes the bytes as they go (on the other core): storage's ETag must be the MD5 of
+    /// what was sent, and the file's status, the same before and after, says that was the file as it stood.
     private func upload(_ job: inout PushJob, _ attempt: inout Attempt) async throws -> PushEvent {
         guard let issuedAt = job.issuedAt, Date().timeIntervalSince(issuedAt) < Self.uploadURLLifetime,
               let post = Self.decodePost(job)
         else { return .uploadLinkExpired }
-        let path = job.path
-        let size = job.size
-        let reporter = self.reporter
         let descriptor: Int32
         do { descriptor = try openForUpload(job.path) } catch { return .localFileUnreadable(error.description) }
         defer { close(descriptor) }
-        let etag = try await client.upload(post, descriptor: descriptor, filename: job.path,
-                                           bandwidthLimit: options.bandwidthLimit) { progress in
-            reporter.report(.progress(path: path, bytes: progress.uploaded, total: size))
+        guard let before = OpenFileStatus(descriptor: descriptor) else {
+            return .localFileUnreadable(String(cString: strerror(errno)))
         }
-        guard etag == job.md5 else {
-            // The bytes sent were not those hashed when the file changed during the upload.
-            let digest = (try? openForUpload(job.path)).flatMap { reopened in
-                defer { close(reopened) }
-                return try? FileDigest.of(descriptor: reopened)
+        let (path, reporter) = (job.path, self.reporter)
+        let hasher = StreamDigest(descriptor: descriptor, sha256: options.verify == .content)
+        let etag: String
+        do {
+            etag = try await client.upload(post, descriptor: descriptor, filename: job.path,
+                                           bandwidthLimit: options.bandwidthLimit, observer: hasher) { progress in
+                reporter.report(.progress(path: path, bytes: progress.uploaded, total: before.size))
             }
-            let status = LocalScanner.fileStatus(path: folder + "/" + job.path, followingLink: options.followSymlinks)
-            if let digest, let status, digest.md5 != job.md5 || digest.md5 == etag {
-                attempt.changed = (digest, status.mtimeNs)
-                return .fileChangedDuringUpload
-            }
-            return .etagMismatch("storage's ETag \(etag) does not match the file's MD5 \(job.md5)")
+        } catch {
+            hasher.stop()
+            throw error
         }
+        let streamed = hasher.finish()
+        guard let after = OpenFileStatus(descriptor: descriptor), after == before else {
+            // Written to while it was sent: storage may hold a mix of old and new bytes.
+            let now = OpenFileStatus(descriptor: descriptor) ?? before
+            attempt.changed = (now.size, now.mtimeNs, nil)
+            return .fileChangedDuringUpload
+        }
+        let sent: FileDigest
+        if let streamed, streamed.size == before.size, streamed.sha256 != nil || options.verify != .content {
+            sent = FileDigest(md5: streamed.md5, sha256: streamed.sha256 ?? "", size: streamed.size)
+        } else {
+            // The hasher could not read a rewound body's prefix: read the file, unchanged as its status says.
+            do { sent = try FileDigest.of(descriptor: descriptor) } catch { return .localFileUnreadable("\(error)") }
+        }
+        guard etag == sent.md5 else {
+            return .etagMismatch("storage's ETag \(etag) does not match the MD5 of the bytes sent, \(sent.md5)")
+        }
+        job.take(sent)
+        (job.size, job.mtimeNs, job.ctimeNs, job.inode) = (before.size, before.mtimeNs, before.ctimeNs, before.inode)
         job.etag = etag
         return .succeeded
     }
@@ -244,11 +266,20 @@ struct PushRunner {
             defer { try? FileManager.default.removeItem(atPath: temporary) }
             _ = try await client.download(from: location, to: temporary, resume: false)
             let digest = try FileDigest.of(path: temporary)
-            guard digest.sha256 == job.sha256 else {
+            guard digest.sha256 == (try localSHA256(job)) else {
                 return .failed(.permanent("the stored bytes' SHA-256 differs from the file's"), elapsed: elapsed)
             }
         }
         return .succeeded
+    }
+
+    /// The SHA-256 of the content sent: recorded when the upload ran with `--verify content`, else read from the file
+    /// (a job uploaded by an earlier run without it).
+    private func localSHA256(_ job: PushJob) throws -> String {
+        if !job.sha256.isEmpty { return job.sha256 }
+        let descriptor = try openForUpload(job.path)
+        defer { close(descriptor) }
+        return try FileDigest.of(descriptor: descriptor).sha256
     }
 
     static func encodeFields(_ fields: [PresignedPost.Field]) -> String {

@@ -60,18 +60,21 @@ public struct Pusher: Sendable {
         return summary
     }
 
-    /// Hashes and queues new or changed files, two at a time (hashing is bound by one core each),
-    /// committing each batch of files in one transaction. Returns how many files could not be read.
+    /// Queues new or changed files, committing each batch of files in one transaction. Returns how many
+    /// files could not be read. Their content is hashed by the upload as it is sent, not here: a file is
+    /// hashed now only when a queued job of its path holds a hash to compare it with.
     private func enqueue(_ files: [LocalFile]) async throws -> Int {
         let (folder, store, reporter) = (self.folder, self.store, self.reporter)
         var unreadable = 0
         for start in stride(from: 0, to: files.count, by: Self.enqueueBatch) {
             let batch = files[start..<min(start + Self.enqueueBatch, files.count)]
-            let hashed = try await batch.concurrentCompactMap(limit: 2) { file -> (LocalFile, Result<FileDigest, any Error>)? in
-                (file, Result { try FileDigest.of(path: folder + "/" + file.path) })
+            let compared = try store.pathsWithHashedJobs(batch.map(\.path))
+            let looked = try await batch.concurrentCompactMap(limit: 2) { file -> (LocalFile, Result<FileDigest?, any Error>)? in
+                let path = folder + "/" + file.path
+                return (file, Result { compared.contains(file.path) ? try FileDigest.of(path: path) : try Self.checkReadable(path) })
             }
-            var ready: [(file: LocalFile, digest: FileDigest)] = []
-            for (file, result) in hashed {
+            var ready: [(file: LocalFile, digest: FileDigest?)] = []
+            for (file, result) in looked {
                 switch result {
                 case .success(let digest):
                     ready.append((file, digest))
@@ -85,6 +88,18 @@ public struct Pusher: Sendable {
             try store.enqueuePushes(ready.sorted { $0.file.path < $1.file.path })
         }
         return unreadable
+    }
+
+    /// Opens and closes the file: one that cannot be read fails here, before an asset is created for it.
+    static func checkReadable(_ path: String) throws -> FileDigest? {
+        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let code: CocoaError.Code = errno == EACCES || errno == EPERM ? .fileReadNoPermission
+                : errno == ENOENT ? .fileReadNoSuchFile : .fileReadUnknown
+            throw CocoaError(code, userInfo: [NSFilePathErrorKey: path])
+        }
+        close(descriptor)
+        return nil
     }
 
     static let enqueueBatch = 512

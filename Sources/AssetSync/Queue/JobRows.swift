@@ -34,6 +34,20 @@ public struct PushJob: Codable, Sendable, Equatable, FetchableRecord, MutablePer
     public var updatedAt: Date
 
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
+
+    /// Whether the content to send is known by its hash. It is from the start when the enqueue had to compare
+    /// it; otherwise the upload hashes the bytes as it sends them and records them here (`md5` empty until then).
+    public var contentKnown: Bool { !md5.isEmpty }
+
+    mutating func take(_ digest: FileDigest) {
+        md5 = digest.md5
+        sha256 = digest.sha256
+    }
+
+    mutating func forgetContent() {
+        md5 = ""
+        sha256 = ""
+    }
 }
 
 /// What the last verified sync of a path left: lets an unchanged tree re-sync from `stat` alone.

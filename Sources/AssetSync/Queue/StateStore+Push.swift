@@ -4,25 +4,55 @@ import GRDB
 extension StateStore {
     /// Queues a file's content for upload. An active job for the same path keeps its progress when
     /// the content is the same, and starts over (its asset, if any, becomes an orphan) when not.
-    public func enqueuePush(_ file: LocalFile, digest: FileDigest) throws {
+    ///
+    /// With no `digest`, the upload hashes the bytes as it sends them. That is only for a path whose
+    /// queued jobs carry no hash to compare with (see ``pathsWithHashedJobs(_:)``): a job whose content is
+    /// still unhashed has sent nothing that counts yet, so it simply takes the file as it now is.
+    public func enqueuePush(_ file: LocalFile, digest: FileDigest?) throws {
         try enqueuePushes([(file, digest)])
     }
 
     /// Queues many files in one transaction.
-    public func enqueuePushes(_ files: [(file: LocalFile, digest: FileDigest)]) throws {
+    public func enqueuePushes(_ files: [(file: LocalFile, digest: FileDigest?)]) throws {
         try pool.write { db in
             for (file, digest) in files { try Self.enqueue(file, digest: digest, db: db) }
         }
     }
 
-    private static func enqueue(_ file: LocalFile, digest: FileDigest, db: GRDB.Database) throws {
+    /// Of these paths, those with an active or failed job that carries its content's hash: a new enqueue of
+    /// them needs the file's hash to tell "the same content, touched" from "new content".
+    public func pathsWithHashedJobs(_ paths: [String]) throws -> Set<String> {
+        try pool.read { db in
+            var found: Set<String> = []
+            for chunk in stride(from: 0, to: paths.count, by: 500).map({ paths[$0..<min($0 + 500, paths.count)] }) {
+                let rows = try String.fetchAll(db, PushJob.select(Column("path"))
+                    .filter(chunk.contains(Column("path"))).filter(Column("md5") != "")
+                    .filter(Column("state") != PushState.done))
+                found.formUnion(rows)
+            }
+            return found
+        }
+    }
+
+    private static func enqueue(_ file: LocalFile, digest: FileDigest?, db: GRDB.Database) throws {
         let now = Date()
         let failed = try PushJob.filter(Column("path") == file.path).filter(Column("state") == PushState.failed)
             .order(Column("id").desc).fetchAll(db)
         try PushJob.filter(Column("path") == file.path).filter(Column("state") == PushState.failed).deleteAll(db)
         if var active = try PushJob.filter(Column("path") == file.path)
             .filter(PushState.active.contains(Column("state"))).fetchOne(db) {
-            if active.md5 == digest.md5 && active.size == digest.size {
+            if !active.contentKnown {
+                // Its content is hashed as it is sent: nothing sent so far is kept, so it takes the file as it is.
+                active.size = digest?.size ?? file.size
+                active.mtimeNs = file.mtimeNs
+                active.inode = file.inode
+                active.ctimeNs = file.ctimeNs
+                active.updatedAt = now
+                if let digest { active.take(digest) }
+                try active.update(db)
+                return
+            }
+            if let digest, active.md5 == digest.md5 && active.size == digest.size {
                 if active.mtimeNs != file.mtimeNs || active.inode != file.inode || active.ctimeNs != file.ctimeNs {
                     active.mtimeNs = file.mtimeNs
                     active.inode = file.inode
@@ -34,11 +64,12 @@ extension StateStore {
             }
             active.inode = file.inode
             active.ctimeNs = file.ctimeNs
-            try restart(&active, size: digest.size, mtimeNs: file.mtimeNs, digest: digest,
+            if digest == nil { active.forgetContent() }
+            try restart(&active, size: digest?.size ?? file.size, mtimeNs: file.mtimeNs, digest: digest,
                         reason: "the file changed before its upload finished", db: db)
             return
         }
-        if var revived = failed.first, let state = revived.failedState, !revived.md5.isEmpty,
+        if var revived = failed.first, let state = revived.failedState, let digest, revived.contentKnown,
            revived.md5 == digest.md5, revived.size == digest.size {
             // The same content failed before: go on where it stopped. A fresh create could duplicate an
             // asset whose mark was saved although its answer was lost.
@@ -53,9 +84,9 @@ extension StateStore {
             try revived.insert(db)
             return
         }
-        var job = PushJob(id: nil, path: file.path, size: digest.size, mtimeNs: file.mtimeNs, md5: digest.md5,
-                          sha256: digest.sha256, state: .queued, inode: file.inode, ctimeNs: file.ctimeNs, recreations: 0,
-                          createdAt: now, updatedAt: now)
+        var job = PushJob(id: nil, path: file.path, size: digest?.size ?? file.size, mtimeNs: file.mtimeNs,
+                          md5: digest?.md5 ?? "", sha256: digest?.sha256 ?? "", state: .queued, inode: file.inode,
+                          ctimeNs: file.ctimeNs, recreations: 0, createdAt: now, updatedAt: now)
         try job.insert(db)
     }
 
@@ -100,7 +131,8 @@ extension StateStore {
         let copy = job
         try transitions.write { db in
             try copy.updateRow(db)
-            try ManifestEntry(path: copy.path, size: copy.size, mtimeNs: copy.mtimeNs, md5: copy.md5, sha256: copy.sha256,
+            try ManifestEntry(path: copy.path, size: copy.size, mtimeNs: copy.mtimeNs, md5: copy.md5,
+                              sha256: copy.sha256.isEmpty ? nil : copy.sha256,
                               assetId: copy.assetId ?? "", etag: copy.etag, syncedAt: copy.updatedAt,
                               inode: copy.inode, ctimeNs: copy.ctimeNs, origin: .push).save(db)
         }
@@ -112,9 +144,11 @@ extension StateStore {
         try commit(&job, state: .failed)
     }
 
-    /// Starts a job over with the file's current content; its asset, if any, becomes an orphan.
-    public func restart(_ job: inout PushJob, size: Int64, mtimeNs: Int64, digest: FileDigest, reason: String) throws {
+    /// Starts a job over with the file's current content; its asset, if any, becomes an orphan. With no
+    /// `digest`, the next upload hashes the content as it sends it.
+    public func restart(_ job: inout PushJob, size: Int64, mtimeNs: Int64, digest: FileDigest?, reason: String) throws {
         var copy = job
+        if digest == nil { copy.forgetContent() }
         try pool.write { db in try Self.restart(&copy, size: size, mtimeNs: mtimeNs, digest: digest, reason: reason, db: db) }
         job = copy
     }
@@ -127,10 +161,7 @@ extension StateStore {
         }
         job.size = size
         job.mtimeNs = mtimeNs
-        if let digest {
-            job.md5 = digest.md5
-            job.sha256 = digest.sha256
-        }
+        if let digest { job.take(digest) }
         job.state = .queued
         job.assetId = nil
         job.uploadUrl = nil

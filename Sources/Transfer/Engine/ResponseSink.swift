@@ -1,3 +1,4 @@
+import CCurl
 import Foundation
 
 /// Where one attempt writes the response body: memory with a cap, or a file with `Range` resume.
@@ -32,6 +33,8 @@ final class ResponseSink {
     /// The length the file may reach (set when a 2xx body starts going to the file) and what set it.
     private var fileLimit: (bytes: Int64, announced: String)?
     private var fileBytes: Int64 = 0
+    /// Bytes written since the file's writeback was last started.
+    private var unflushedBytes = 0
     /// Bytes on disk that were asked for with `Range: bytes=N-` (0: no range sent).
     let requestedOffset: Int64
     private var mode: Mode = .undecided
@@ -82,6 +85,7 @@ final class ResponseSink {
             fileBytes = total
             guard writeAll(fd: fd, bytes) else { return false }
             observer?.wroteToFile(bytes)
+            startWritebackEveryFewMebibytes(fd: fd, wrote: bytes.count)
             return true
         }
     }
@@ -144,6 +148,17 @@ final class ResponseSink {
         wroteToFile = true
         observer?.beginFile(at: offset)
         return true
+    }
+
+    static let writebackInterval = 8 << 20
+
+    /// Hands what was written so far to the disk as the download goes, so that the fsync a caller makes once
+    /// the file is complete (a pull's, before its rename) waits for the last few mebibytes, not the whole file.
+    private func startWritebackEveryFewMebibytes(fd: Int32, wrote count: Int) {
+        unflushedBytes += count
+        guard unflushedBytes >= Self.writebackInterval else { return }
+        unflushedBytes = 0
+        _ = CCurl_start_writeback(fd)
     }
 
     private func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -2,10 +2,12 @@ import Crypto
 import Foundation
 import PixieBrix
 
-/// The MD5 (and, with `--verify content`, the SHA-256) of a download, computed while its bytes
-/// arrive: the engine's thread copies each written chunk into a small pool of buffers and a
-/// hasher thread digests them, so hashing runs on the other core instead of in a pass after the
-/// download. A resumed download hashes the prefix kept in the `.part` file once, then the stream.
+/// The MD5 (and, with `--verify content`, the SHA-256) of a transfer's bytes, computed while they
+/// stream past: as a download writes them, or as an upload reads them to send. The engine's thread
+/// copies each chunk into a small pool of buffers and a hasher thread digests them, so hashing runs
+/// on the other core instead of in a pass of its own before or after the transfer. A resumed
+/// download hashes the prefix kept in the `.part` file once, then the stream; an upload rewound to
+/// a later offset hashes the file's bytes before it the same way.
 ///
 /// Memory: at most ``bufferCount`` buffers of ``bufferSize`` bytes; when the hasher falls behind,
 /// the engine's writes wait for a free buffer.
@@ -13,7 +15,7 @@ import PixieBrix
 /// `@unchecked Sendable`: the pool, the queue and the counters are guarded by `condition`; the hash
 /// states are touched only by whoever runs `process` (the hasher thread once it is started, the
 /// caller of ``finish()`` before that, never both: ``finish()`` waits for the thread).
-final class DownloadDigest: DownloadObserver, @unchecked Sendable {
+final class StreamDigest: DownloadObserver, UploadObserver, @unchecked Sendable {
     struct Result: Equatable {
         var md5: String
         var sha256: String?
@@ -68,8 +70,8 @@ final class DownloadDigest: DownloadObserver, @unchecked Sendable {
         self.sha256 = sha256 ? SHA256() : nil
     }
 
-    /// - Parameter descriptor: the open file the download writes (a ``PartFile``'s), read with `pread`
-    ///   only for a prefix kept from earlier; never reopened by name.
+    /// - Parameter descriptor: the open file the download writes (a ``PartFile``'s) or the upload reads,
+    ///   read with `pread` only for a prefix kept from earlier; never reopened by name.
     init(descriptor: Int32, sha256: Bool) {
         // A duplicate: the hasher thread may still be reading when the caller closes its own.
         self.source = .descriptor(fcntl(descriptor, F_DUPFD_CLOEXEC, 0))
@@ -123,6 +125,16 @@ final class DownloadDigest: DownloadObserver, @unchecked Sendable {
                 condition.broadcast()
             }
         }
+    }
+
+    /// An upload read `bytes` at `offset`: a body rewound or resumed elsewhere than where the stream stopped
+    /// starts over from there (the bytes before it hashed from the file), as a download's attempt does.
+    func read(_ bytes: UnsafeRawBufferPointer, at offset: Int64) {
+        condition.lock()
+        let continues = offset == covered
+        condition.unlock()
+        if !continues { beginFile(at: offset) }
+        wroteToFile(bytes)
     }
 
     private func takeBufferLocked() -> Int {

@@ -24,3 +24,24 @@ final class DownloadObserverBridge: ResponseBodyObserver {
     func beginFile(at offset: Int64) { observer.beginFile(at: offset) }
     func wroteToFile(_ bytes: UnsafeRawBufferPointer) { observer.wroteToFile(bytes) }
 }
+
+/// Sees an upload's bytes as they are read from its file to be sent, so that a caller can hash what
+/// was sent on the way out instead of reading the file in a pass of its own first.
+///
+/// Called on the engine's thread: keep each call cheap. A retry or a redirect rewinds the body: its
+/// bytes then come again from offset 0.
+public protocol UploadObserver: AnyObject, Sendable {
+    /// `bytes` were just read from the file at `offset`, to be sent.
+    func read(_ bytes: UnsafeRawBufferPointer, at offset: Int64)
+}
+
+/// Hands the engine's request-body callbacks to an ``UploadObserver``.
+final class UploadObserverBridge: RequestBodyObserver {
+    let observer: any UploadObserver
+
+    init(_ observer: any UploadObserver) {
+        self.observer = observer
+    }
+
+    func read(_ bytes: UnsafeRawBufferPointer, at offset: Int64) { observer.read(bytes, at: offset) }
+}

@@ -9,7 +9,7 @@ import TestSupport
 /// Pull writes its `.part` through an open descriptor (never reopened by name): the digest taken while
 /// the bytes arrive reads a kept prefix through that descriptor too.
 @Suite("download digest through a descriptor", .serialized)
-struct DownloadDigestDescriptorTests {
+struct StreamDigestDescriptorTests {
     @Test("a resumed download into an open part hashes the kept prefix through its descriptor, then the stream")
     func resumedPartThroughDescriptor() async throws {
         try await withFixture { fixture in
@@ -31,13 +31,13 @@ struct DownloadDigestDescriptorTests {
             // The path is gone: only the descriptor can still read the prefix.
             #expect(unlink(target + "/big.bin.part") == 0)
 
-            let digest = DownloadDigest(descriptor: part.descriptor, sha256: true)
+            let digest = StreamDigest(descriptor: part.descriptor, sha256: true)
             let location = try await fixture.client.downloadLocation(database: fixture.database, id: asset.id)
             let response = try await fixture.client.download(from: location, into: part.descriptor, name: "big.bin.part",
                                                              resume: true, observer: digest)
             #expect(response.outcome == .appended && response.resumedFrom == Int64(kept))
             let result = try #require(digest.finish())
-            #expect(result == DownloadDigest.Result(md5: expectedMD5, sha256: expectedSHA, size: Int64(data.count),
+            #expect(result == StreamDigest.Result(md5: expectedMD5, sha256: expectedSHA, size: Int64(data.count),
                                                     bytesReadFromDisk: Int64(kept)))
         }
     }
