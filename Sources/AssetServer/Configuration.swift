@@ -30,6 +30,8 @@ public struct AssetServerConfiguration: Sendable {
     public var exportSweepInterval: Duration = .seconds(1)
     /// A pause after each batch of records an export writes: for tests that need a job still running.
     public var exportBatchPause: Duration = .zero
+    /// How often the nightly archiving pass runs (once per interval across replicas); tests shorten it.
+    public var archiveInterval: Duration = .seconds(3600)
 
     public struct Limits: Sendable {
         /// Largest JSON body of an API request.

@@ -117,6 +117,54 @@ struct ReplicaTests {
             }
         }
     }
+
+    @Test("nightly archiving every second on two replicas: one pass per interval across both, old dates archived once")
+    func nightlyArchivingRunsOnce() async throws {
+        // Each replica wakes every second; a pass may start only when none started in the last 9/10 of that.
+        let options = ["--archive-interval", "1", "--max-live-records", "15"]
+        try await withReplicas(count: 2, extra: [options, options]) { cluster in
+            let (a, b) = (cluster.replicas[0], cluster.replicas[1])
+            try await withTransferEngine { engine in
+                let clientA = try PixieBrixClient(baseURL: a.url, token: APIToken(cluster.token)!, engine: engine)
+                let database = try await clientA.createDatabase(name: "nightly").id
+                // Ten records on each of three dates, in one request: 30 is over the limit of 15, so a pass archives
+                // 2024-01-01 and 2024-01-02 (20 records) and keeps 2024-01-03; later passes find nothing over it.
+                let records = (0..<30).map { index -> [String: Any] in
+                    let stamp = "2024-01-0\(index / 10 + 1)T12:00:00Z"
+                    return ["id": "r\(index)", "data": ["n": index], "created_at": stamp, "updated_at": stamp]
+                }
+                try await cluster.seed(database: database, records: records, through: b, engine: engine)
+                let passesBeforeSeeded = try await cluster.archivingPasses().count
+                let passes = try await cluster.waitForArchivingPasses(atLeast: passesBeforeSeeded + 3)
+
+                let starts = passes.map(\.startedAt).sorted()
+                for (earlier, later) in zip(starts, starts.dropFirst()) {
+                    #expect(later - earlier >= 900_000, "passes \(later - earlier) µs apart: \(passes)")
+                }
+                #expect(passes.compactMap(\.archivedRecords).reduce(0, +) == 20, "\(passes)")
+
+                let archiveRows = try await cluster.sql(
+                    "SELECT date FROM record_archives WHERE database_id = '\(database)' ORDER BY date")
+                #expect(archiveRows == ["2024-01-01", "2024-01-02"])
+                #expect(try await cluster.sql("SELECT num_records FROM databases WHERE id = '\(database)'") == ["10"])
+                #expect(
+                    Set(try await cluster.sql("SELECT id FROM records WHERE database_id = '\(database)'"))
+                        == Set((20..<30).map { "r\($0)" }))
+                let organization = try #require(
+                    try await cluster.sql("SELECT value FROM meta WHERE key = 'organization_id'").first)
+                let archives = try await clientA.recordArchives(organization: organization, database: database)
+                #expect(archives.map(\.date) == ["2024-01-01", "2024-01-02"])
+                for (archive, range) in zip(archives, [0..<10, 10..<20]) {
+                    let lines = String(decoding: try await download(archive.file, engine: engine), as: UTF8.self)
+                        .split(separator: "\n")
+                    let ids = lines.compactMap {
+                        (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["id"] as? String
+                    }
+                    #expect(ids.sorted() == range.map { "r\($0)" }.sorted(), "\(archive.date): \(lines)")
+                }
+            }
+        }
+    }
 }
 
 // MARK: Support
@@ -157,11 +205,50 @@ struct ReplicaCluster: Sendable {
     /// Records `r0`…`r<count-1>` seeded through a replica's admin route.
     func seed(database: String, count: Int, through replica: Replica, engine: TransferEngine) async throws {
         let records = (0..<count).map { ["id": "r\($0)", "data": ["n": $0, "label": "record \($0)"]] as [String: Any] }
+        try await seed(database: database, records: records, through: replica, engine: engine)
+    }
+
+    /// `records` (`id`, `data`, optionally `created_at` and `updated_at`) seeded in one request.
+    func seed(
+        database: String, records: [[String: Any]], through replica: Replica, engine: TransferEngine
+    ) async throws {
         let body = try JSONSerialization.data(withJSONObject: ["database": database, "records": records])
         let request = HTTPRequest(
             method: .post, url: replica.url.appendingPathComponent("_admin/records"),
             headers: ["Authorization": "Token \(token)", "Content-Type": "application/json"], body: .data(body))
         try await engine.perform(request).validate()
+    }
+}
+
+/// A row of `archiving_passes`: a nightly archiving pass that a replica claimed.
+struct ArchivingPass: Sendable, CustomStringConvertible {
+    var startedAt: Int64
+    var replica: String
+    var archivedRecords: Int?
+
+    var description: String { "\(startedAt) \(replica) \(archivedRecords.map(String.init) ?? "-")" }
+}
+
+extension ReplicaCluster {
+    /// Every pass recorded so far, oldest first.
+    func archivingPasses() async throws -> [ArchivingPass] {
+        try await sql("SELECT started_at, replica, archived_records FROM archiving_passes ORDER BY started_at").map {
+            let fields = $0.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3, let startedAt = Int64(fields[0]) else {
+                throw ReplicaSetupError(description: "archiving_passes row: \($0)")
+            }
+            return ArchivingPass(startedAt: startedAt, replica: fields[1], archivedRecords: Int(fields[2]))
+        }
+    }
+
+    /// The passes once there are at least `count`; fails past two minutes (a loaded machine, not a slow rule).
+    func waitForArchivingPasses(atLeast count: Int) async throws -> [ArchivingPass] {
+        for _ in 0..<480 {
+            let passes = try await archivingPasses()
+            if passes.count >= count { return passes }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        throw ReplicaSetupError(description: "fewer than \(count) archiving passes: \(try await archivingPasses())")
     }
 }
 

@@ -16,9 +16,11 @@ public enum MetadataLocation: Sendable, Equatable {
         public var schema: String?
         public var requireTLS: Bool
 
-        /// The URL without its password, for messages.
+        /// The URL without its password, for messages (and for other processes: it keeps every parameter).
         public var redacted: String {
-            "postgresql://\(user)@\(host):\(port)/\(database)" + (schema.map { "?schema=\($0)" } ?? "")
+            let parameters = (schema.map { ["schema=\($0)"] } ?? []) + (requireTLS ? ["sslmode=require"] : [])
+            return "postgresql://\(user)@\(host):\(port)/\(database)"
+                + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
         }
     }
 

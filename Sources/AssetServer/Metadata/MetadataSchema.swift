@@ -101,5 +101,32 @@ enum MetadataSchema {
                 "ALTER TABLE export_jobs ADD COLUMN runs BIGINT NOT NULL DEFAULT 0",
                 "CREATE INDEX export_jobs_unfinished ON export_jobs(status, lease_until)",
             ]),
+        // One row per nightly archiving pass, by whichever replica claimed it: when (wall-clock microseconds), who,
+        // and how many records it archived (NULL while it runs, or when it failed). The last pass moves here from
+        // `meta`, where earlier versions kept only its time.
+        Migration(
+            id: "v3-archiving-passes",
+            sqlite: [
+                """
+                CREATE TABLE archiving_passes (
+                    started_at INTEGER NOT NULL, replica TEXT NOT NULL, archived_records INTEGER,
+                    PRIMARY KEY (started_at, replica));
+                INSERT INTO archiving_passes (started_at, replica)
+                    SELECT CAST(value AS INTEGER), 'unknown' FROM meta WHERE key = 'nightly_archived_at';
+                DELETE FROM meta WHERE key = 'nightly_archived_at';
+                """
+            ],
+            postgres: [
+                #"""
+                CREATE TABLE archiving_passes (
+                    started_at BIGINT NOT NULL, replica TEXT COLLATE "C" NOT NULL, archived_records BIGINT,
+                    PRIMARY KEY (started_at, replica))
+                """#,
+                """
+                INSERT INTO archiving_passes (started_at, replica)
+                    SELECT CAST(value AS BIGINT), 'unknown' FROM meta WHERE key = 'nightly_archived_at'
+                """,
+                "DELETE FROM meta WHERE key = 'nightly_archived_at'",
+            ]),
     ]
 }

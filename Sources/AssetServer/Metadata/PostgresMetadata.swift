@@ -2,6 +2,7 @@ import WireFormat
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 /// Metadata in PostgreSQL, shared by every replica that is given the same URL.
@@ -13,23 +14,23 @@ final class PostgresMetadata: MetadataDatabase {
 
     /// Connects, creates the schema named in the URL if missing, and applies the migrations under an advisory lock.
     init(_ location: MetadataLocation.Postgres, logger: Logger) async throws {
-        if !location.requireTLS {
-            // One plain connection first: the pool retries a refused or failed connection forever, while a
-            // server that cannot reach its database should stop and say why.
-            do {
-                let probe = try await PostgresConnection.connect(
-                    configuration: .init(
-                        host: location.host, port: location.port, username: location.user,
-                        password: location.password, database: location.database, tls: .disable),
-                    id: 0, logger: logger)
-                try await probe.close()
-            } catch {
-                throw MetadataError(description: "PostgreSQL at \(location.redacted): \(Self.describe(error))")
-            }
+        let tls = location.requireTLS ? Self.requiredTLS() : nil
+        // One connection of its own first: the pool retries a refused or failed connection forever (also a server
+        // without TLS under sslmode=require), while a server that cannot reach its database should stop and say why.
+        do {
+            let probe = try await PostgresConnection.connect(
+                configuration: .init(
+                    host: location.host, port: location.port, username: location.user,
+                    password: location.password, database: location.database,
+                    tls: try tls.map { .require(try NIOSSLContext(configuration: $0)) } ?? .disable),
+                id: 0, logger: logger)
+            try await probe.close()
+        } catch {
+            throw MetadataError(description: "PostgreSQL at \(location.redacted): \(Self.describe(error))")
         }
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: location.requireTLS ? .require(.makeClientConfiguration()) : .disable)
+            database: location.database, tls: tls.map { .require($0) } ?? .disable)
         if let schema = location.schema { configuration.options.additionalStartupParameters = [("search_path", schema)] }
         configuration.options.maximumConnections = 32
         let client = PostgresClient(configuration: configuration)
@@ -90,9 +91,23 @@ final class PostgresMetadata: MetadataDatabase {
         }
     }
 
+    /// `sslmode=require` as libpq means it: the connection is encrypted, the server's certificate is not checked
+    /// (a cluster's self-signed one is the common case; checking it would be `verify-full`).
+    static func requiredTLS() -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return configuration
+    }
+
     /// What went wrong, in the server's words when it sent any (PSQLError's description hides them).
     static func describe(_ error: any Error) -> String {
         guard let error = error as? PSQLError else { return "\(error)" }
+        if error.code == .sslUnsupported {
+            return "the server does not accept TLS connections, which sslmode=require asks for"
+        }
+        if error.code == .failedToAddSSLHandler || error.underlying is NIOSSLError {
+            return "the TLS handshake failed (sslmode=require): \(error.underlying.map { "\($0)" } ?? "\(error.code)")"
+        }
         if let message = error.serverInfo?[.message] {
             return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
         }
