@@ -92,7 +92,8 @@ public enum AssetServerLauncher {
         some Service, (stream: AsyncStream<Int>, continuation: AsyncStream<Int>.Continuation), ServerState
     ) {
         let state = try await ServerState(configuration: configuration, logger: logger)
-        var services: [any Service] = [NightlyArchiving(state: state, interval: configuration.archiveInterval)]
+        var services: [any Service] = [NightlyArchiving(state: state, interval: configuration.archiveInterval,
+                                                                claimPause: configuration.archiveClaimPause)]
         if state.isShared {
             services.append(ExportJobSweeper(state: state, interval: configuration.exportSweepInterval))
             services.append(ClockFollower(state: state))

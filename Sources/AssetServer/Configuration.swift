@@ -32,6 +32,9 @@ public struct AssetServerConfiguration: Sendable {
     public var exportBatchPause: Duration = .zero
     /// How often the nightly archiving pass runs (once per interval across replicas); tests shorten it.
     public var archiveInterval: Duration = .seconds(3600)
+    /// How long a replica holds its claim of an archiving pass open before it commits: for tests that need two
+    /// replicas claiming at the same moment.
+    public var archiveClaimPause: Duration = .zero
 
     public struct Limits: Sendable {
         /// Largest JSON body of an API request.

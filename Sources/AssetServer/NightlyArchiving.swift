@@ -9,6 +9,8 @@ import ServiceLifecycle
 struct NightlyArchiving: Service {
     let state: ServerState
     var interval: Duration = .seconds(3600)
+    /// Held inside the claim's transaction (tests: another replica wakes while this one claims).
+    var claimPause: Duration = .zero
 
     func run() async throws {
         // Shutdown cancels the sleep; that is the normal end of this service, not a failure.
@@ -34,6 +36,7 @@ struct NightlyArchiving: Service {
             if let lastMicros = try last?.optionalInt64("last"), lastMicros > recent { return nil }
             try await db.execute(
                 "INSERT INTO archiving_passes (started_at, replica) VALUES (?, ?)", wallNow, replica)
+            if claimPause > .zero { try await Task.sleep(for: claimPause) }
             return wallNow
         }
     }

@@ -53,6 +53,11 @@ struct ServeCommand: AsyncParsableCommand {
     var archiveInterval: Double = 3600
 
     @Option(name: .long, help: ArgumentHelp(
+        "Milliseconds a replica holds its claim of an archiving pass open (tests: two replicas claiming at once).",
+        visibility: .hidden))
+    var archiveClaimPauseMs = 0
+
+    @Option(name: .long, help: ArgumentHelp(
         "Live records a database keeps before archiving moves its oldest dates out (tests: a lower limit).",
         visibility: .hidden))
     var maxLiveRecords = 500_000
@@ -94,6 +99,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard archiveInterval.isFinite, (0.5...86_400).contains(archiveInterval) else {
             throw ValidationError("--archive-interval must be between 0.5 and 86400 seconds.")
         }
+        guard (0...60_000).contains(archiveClaimPauseMs) else {
+            throw ValidationError("--archive-claim-pause-ms must be between 0 and 60000.")
+        }
         guard (0...500_000).contains(maxLiveRecords) else {
             throw ValidationError("--max-live-records must be between 0 and 500000.")
         }
@@ -115,6 +123,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.exportLease = .milliseconds(Int64((exportLease * 1000).rounded()))
         configuration.exportBatchPause = .milliseconds(exportBatchPauseMs)
         configuration.archiveInterval = .milliseconds(Int64((archiveInterval * 1000).rounded()))
+        configuration.archiveClaimPause = .milliseconds(archiveClaimPauseMs)
         configuration.limits.maxLiveRecords = maxLiveRecords
         var logger = Logger(label: "assets.serve", factory: { TerminalSafeLogHandler.standardError(label: $0) })
         logger.logLevel = .warning

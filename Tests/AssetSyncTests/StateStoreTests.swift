@@ -91,7 +91,7 @@ struct StateStoreTests {
         let path = scratch.path("s.sqlite")
         // The file as its owner leaves it between creating it and migrating it: a database with no tables.
         let bare = try DatabaseQueue(path: path)
-        try bare.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode=WAL") }
+        try await bare.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode=WAL") }
         try bare.close()
 
         let reader: Task<[PushState: Int], any Error> = Task.detached {

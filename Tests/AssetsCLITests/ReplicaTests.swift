@@ -121,7 +121,9 @@ struct ReplicaTests {
     @Test("nightly archiving every second on two replicas: one pass per interval across both, old dates archived once")
     func nightlyArchivingRunsOnce() async throws {
         // Each replica wakes every second; a pass may start only when none started in the last 9/10 of that.
-        let options = ["--archive-interval", "1", "--max-live-records", "15"]
+        // A claim is held open 600 ms, so the other replica, waking tens of ms apart, tries to claim meanwhile:
+        // only the advisory lock keeps it from a second pass (it cannot see the uncommitted claim).
+        let options = ["--archive-interval", "1", "--max-live-records", "15", "--archive-claim-pause-ms", "600"]
         try await withReplicas(count: 2, extra: [options, options]) { cluster in
             let (a, b) = (cluster.replicas[0], cluster.replicas[1])
             try await withTransferEngine { engine in
