@@ -71,6 +71,9 @@ run_once() {
     local name="$1" setup="$2"
     local -n words="$3"
     "$setup"
+    # The runs before left gigabytes of dirty pages: write them out untimed, so that no run pays for another's
+    # (ours fsyncs what it pulls, and the kernel's writeback of earlier files would compete with that).
+    sync
     local command=()
     for word in "${words[@]}"; do command+=("$(eval echo "\"$word\"")"); done
     bench_run "${command[@]}"
