@@ -12,6 +12,7 @@
 #   - small-file push and pull with the queue unsynced (ASSETS_QUEUE_DURABILITY=normal), the cost of
 #     its durable commits.
 #   ASSETS_BIN=PATH  measure that binary instead of building (e.g. an older build, for a before/after)
+#   BENCH_DROP_CACHES=1  drop the page cache before each timed run (needs root): cold reads for every side
 #   BENCH_PROFILE=1  also record a `perf` profile of the small-file push and print its top symbols
 set -euo pipefail
 source "$(dirname "$0")/../lib/bench.sh"
@@ -74,6 +75,8 @@ run_once() {
     # The runs before left gigabytes of dirty pages: write them out untimed, so that no run pays for another's
     # (ours fsyncs what it pulls, and the kernel's writeback of earlier files would compete with that).
     sync
+    # BENCH_DROP_CACHES=1 (root): every run starts with a cold page cache, so none inherits another's reclaim.
+    if [ "${BENCH_DROP_CACHES:-0}" = 1 ]; then echo 3 > /proc/sys/vm/drop_caches; fi
     local command=()
     for word in "${words[@]}"; do command+=("$(eval echo "\"$word\"")"); done
     bench_run "${command[@]}"
