@@ -150,7 +150,7 @@ extension ServerState {
                     : "Invalid token header. Token string should not contain spaces.")
         }
         let presented = String(parts[1])
-        if Self.constantTimeEqual(presented, mainToken) { return .main }
+        if constantTimeEqual(presented, mainToken) { return .main }
         guard let id = try? await store.tokenID(digest: Self.digest(presented)) else {
             throw APIError.unauthenticated("Invalid token.")
         }
@@ -158,14 +158,6 @@ extension ServerState {
     }
 
     static func digest(_ token: String) -> String { SHA256.hash(data: Array(token.utf8)).hexString }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = SHA256.hash(data: Array(a.utf8))
-        let right = SHA256.hash(data: Array(b.utf8))
-        var difference: UInt8 = 0
-        for (x, y) in zip(left, right) { difference |= x ^ y }
-        return difference == 0
-    }
 }
 
 extension APIError {

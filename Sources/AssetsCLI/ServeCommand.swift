@@ -39,28 +39,7 @@ struct ServeCommand: AsyncParsableCommand {
             + "[?schema=NAME&sslmode=require]; a password may come from PGPASSWORD.", valueName: "url"))
     var metadata = "sqlite"
 
-    @Option(name: .long, help: ArgumentHelp(
-        "Seconds an export job stays with its replica without renewal before another takes it over.",
-        visibility: .hidden))
-    var exportLease: Double = 30
-
-    @Option(name: .long, help: ArgumentHelp(
-        "Milliseconds to pause after each batch an export writes (tests: a job still running).", visibility: .hidden))
-    var exportBatchPauseMs = 0
-
-    @Option(name: .long, help: ArgumentHelp(
-        "Seconds between nightly archiving passes (one per interval across replicas).", visibility: .hidden))
-    var archiveInterval: Double = 3600
-
-    @Option(name: .long, help: ArgumentHelp(
-        "Milliseconds a replica holds its claim of an archiving pass open (tests: two replicas claiming at once).",
-        visibility: .hidden))
-    var archiveClaimPauseMs = 0
-
-    @Option(name: .long, help: ArgumentHelp(
-        "Live records a database keeps before archiving moves its oldest dates out (tests: a lower limit).",
-        visibility: .hidden))
-    var maxLiveRecords = 500_000
+    @OptionGroup var tuning: ServeTuningOptions
 
     @Option(name: .long, help: "Fault injection, e.g. rate429=0.05,rate500=0.02,reset=0.01,latency=20ms,seed=7.")
     var faults: String?
@@ -90,21 +69,6 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        guard exportLease.isFinite, (0.3...86_400).contains(exportLease) else {
-            throw ValidationError("--export-lease must be between 0.3 and 86400 seconds.")
-        }
-        guard (0...600_000).contains(exportBatchPauseMs) else {
-            throw ValidationError("--export-batch-pause-ms must be between 0 and 600000.")
-        }
-        guard archiveInterval.isFinite, (0.5...86_400).contains(archiveInterval) else {
-            throw ValidationError("--archive-interval must be between 0.5 and 86400 seconds.")
-        }
-        guard (0...60_000).contains(archiveClaimPauseMs) else {
-            throw ValidationError("--archive-claim-pause-ms must be between 0 and 60000.")
-        }
-        guard (0...500_000).contains(maxLiveRecords) else {
-            throw ValidationError("--max-live-records must be between 0 and 500000.")
-        }
         if let token, token.isEmpty || token.contains(where: \.isWhitespace) {
             throw ValidationError("--token must be non-empty and without spaces.")
         }
@@ -120,11 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.blobs = blobStore
         let location = try MetadataLocation(parsing: metadata)
         configuration.metadata = location
-        configuration.exportLease = .milliseconds(Int64((exportLease * 1000).rounded()))
-        configuration.exportBatchPause = .milliseconds(exportBatchPauseMs)
-        configuration.archiveInterval = .milliseconds(Int64((archiveInterval * 1000).rounded()))
-        configuration.archiveClaimPause = .milliseconds(archiveClaimPauseMs)
-        configuration.limits.maxLiveRecords = maxLiveRecords
+        tuning.apply(to: &configuration)
         var logger = Logger(label: "assets.serve", factory: { TerminalSafeLogHandler.standardError(label: $0) })
         logger.logLevel = .warning
         do {

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import WireFormat
 
@@ -34,7 +33,7 @@ struct Signer: Sendable {
         let parts = credential.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 5, parts[0] == "local", parts[2] == "local", parts[3] == "s3", parts[4] == "aws4_request"
         else { return false }
-        return Self.constantTimeEqual(signature, sigV4.postSignature(policy: policy, amzDate: String(parts[1])))
+        return constantTimeEqual(signature, sigV4.postSignature(policy: policy, amzDate: String(parts[1])))
     }
 
     /// Whether `signature` signs a presigned `GET`/`HEAD` of `key` with these query parameters (all but the
@@ -46,7 +45,7 @@ struct Signer: Sendable {
         let expected = sigV4.presignedSignature(
             method: method, encodedPath: SigV4.encodePath(Self.objectPath(objectKey)), host: Self.host(baseURL),
             query: query, amzDate: amzDate)
-        return Self.constantTimeEqual(signature, expected)
+        return constantTimeEqual(signature, expected)
     }
 
     static func objectPath(_ key: String) -> String { "/_storage/objects/" + key }
@@ -69,13 +68,5 @@ struct Signer: Sendable {
         }
         let bracketed = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         return components.port.map { "\(bracketed):\($0)" } ?? bracketed
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let left = SHA256.hash(data: Array(a.utf8))
-        let right = SHA256.hash(data: Array(b.utf8))
-        var difference: UInt8 = 0
-        for (x, y) in zip(left, right) { difference |= x ^ y }
-        return difference == 0
     }
 }

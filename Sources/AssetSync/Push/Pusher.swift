@@ -71,7 +71,13 @@ public struct Pusher: Sendable {
             let compared = try store.pathsWithHashedJobs(batch.map(\.path))
             let looked = try await batch.concurrentCompactMap(limit: 2) { file -> (LocalFile, Result<FileDigest?, any Error>)? in
                 let path = folder + "/" + file.path
-                return (file, Result { compared.contains(file.path) ? try FileDigest.of(path: path) : try Self.checkReadable(path) })
+                return (file, Result {
+                    guard compared.contains(file.path) else {
+                        try Self.checkReadable(path)
+                        return nil
+                    }
+                    return try FileDigest.of(path: path)
+                })
             }
             var ready: [(file: LocalFile, digest: FileDigest?)] = []
             for (file, result) in looked {
@@ -91,7 +97,7 @@ public struct Pusher: Sendable {
     }
 
     /// Opens and closes the file: one that cannot be read fails here, before an asset is created for it.
-    static func checkReadable(_ path: String) throws -> FileDigest? {
+    static func checkReadable(_ path: String) throws {
         let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             let code: CocoaError.Code = errno == EACCES || errno == EPERM ? .fileReadNoPermission
@@ -99,7 +105,6 @@ public struct Pusher: Sendable {
             throw CocoaError(code, userInfo: [NSFilePathErrorKey: path])
         }
         close(descriptor)
-        return nil
     }
 
     static let enqueueBatch = 512

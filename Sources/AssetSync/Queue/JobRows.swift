@@ -44,6 +44,14 @@ public struct PushJob: Codable, Sendable, Equatable, FetchableRecord, MutablePer
         sha256 = digest.sha256
     }
 
+    /// The file's modification time, inode and status-change time as a scan saw them.
+    mutating func takeStamps(of file: LocalFile, at now: Date) {
+        mtimeNs = file.mtimeNs
+        inode = file.inode
+        ctimeNs = file.ctimeNs
+        updatedAt = now
+    }
+
     mutating func forgetContent() {
         md5 = ""
         sha256 = ""

@@ -16,7 +16,8 @@ public enum QueueBenchmark {
             batch.removeAll(keepingCapacity: true)
         }
         _ = try SortedWalk(root: folder, rules: IgnoreRules()).run { file in
-            batch.append((file, try Pusher.checkReadable(folder + "/" + file.path)))
+            try Pusher.checkReadable(folder + "/" + file.path)
+            batch.append((file, nil))
             if batch.count == Pusher.enqueueBatch { try flush() }
         }
         if !batch.isEmpty { try flush() }

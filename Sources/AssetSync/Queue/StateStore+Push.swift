@@ -44,20 +44,14 @@ extension StateStore {
             if !active.contentKnown {
                 // Its content is hashed as it is sent: nothing sent so far is kept, so it takes the file as it is.
                 active.size = digest?.size ?? file.size
-                active.mtimeNs = file.mtimeNs
-                active.inode = file.inode
-                active.ctimeNs = file.ctimeNs
-                active.updatedAt = now
+                active.takeStamps(of: file, at: now)
                 if let digest { active.take(digest) }
                 try active.update(db)
                 return
             }
             if let digest, active.md5 == digest.md5 && active.size == digest.size {
                 if active.mtimeNs != file.mtimeNs || active.inode != file.inode || active.ctimeNs != file.ctimeNs {
-                    active.mtimeNs = file.mtimeNs
-                    active.inode = file.inode
-                    active.ctimeNs = file.ctimeNs
-                    active.updatedAt = now
+                    active.takeStamps(of: file, at: now)
                     try active.update(db)
                 }
                 return
@@ -77,10 +71,7 @@ extension StateStore {
             revived.state = state
             revived.failedState = nil
             revived.error = nil
-            revived.mtimeNs = file.mtimeNs
-            revived.inode = file.inode
-            revived.ctimeNs = file.ctimeNs
-            revived.updatedAt = now
+            revived.takeStamps(of: file, at: now)
             try revived.insert(db)
             return
         }
